@@ -1,0 +1,77 @@
+import type { Subscriber } from 'rxjs';
+
+/**
+ * Pushes the values of an async or sync iterable into a subscriber, stopping as soon as the
+ * subscriber closes. Returns the teardown: it calls the iterator's `return()` (and ignores what
+ * that settles to, since a generator suspended in an `await` only finishes later), and tells
+ * whether the iteration was still going (false after completion or an error).
+ * @internal
+ */
+export function subscribeToIterable<T>(
+  iterable: AsyncIterable<T> | Iterable<T>,
+  subscriber: Subscriber<T>,
+): () => boolean {
+  let iterator: AsyncIterator<T> | Iterator<T> | undefined;
+  let done = false;
+
+  const stop = (): boolean => {
+    if (done) return false;
+    done = true;
+    const it = iterator;
+    if (it?.return) {
+      try {
+        const result = it.return() as Promise<unknown> | IteratorResult<T>;
+        if (result && typeof (result as Promise<unknown>).then === 'function') {
+          (result as Promise<unknown>).then(undefined, () => undefined);
+        }
+      } catch {
+        // The iterator failed while closing: nobody is listening any more.
+      }
+    }
+    return true;
+  };
+
+  const fail = (error: unknown): void => {
+    done = true;
+    subscriber.error(error);
+  };
+
+  if (Symbol.asyncIterator in iterable) {
+    const asyncIterator = (iterator = (iterable as AsyncIterable<T>)[Symbol.asyncIterator]());
+    const pump = (): void => {
+      asyncIterator.next().then((result) => {
+        if (done || subscriber.closed) return;
+        if (result.done) {
+          done = true;
+          subscriber.complete();
+          return;
+        }
+        subscriber.next(result.value);
+        if (!subscriber.closed) pump();
+      }, (error: unknown) => {
+        if (!done && !subscriber.closed) fail(error);
+      });
+    };
+    try {
+      pump();
+    } catch (error) {
+      fail(error);
+    }
+    return stop;
+  }
+
+  try {
+    const syncIterator = (iterator = (iterable as Iterable<T>)[Symbol.iterator]());
+    for (let result = syncIterator.next(); !subscriber.closed; result = syncIterator.next()) {
+      if (result.done) {
+        done = true;
+        subscriber.complete();
+        break;
+      }
+      subscriber.next(result.value);
+    }
+  } catch (error) {
+    if (!subscriber.closed) fail(error);
+  }
+  return stop;
+}
