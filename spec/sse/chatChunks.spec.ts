@@ -1,0 +1,285 @@
+import * as fc from 'fast-check';
+import { from } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { IncompleteStreamError, SSEParseError, StreamAPIError } from '../../lib/errors.js';
+import { chatChunks, type ChatChunksOptions } from '../../lib/sse/chatChunks.js';
+import { sseEvents } from '../../lib/sse/sseEvents.js';
+import type { ChatCompletionChunk, ServerSentEvent } from '../../lib/types.js';
+
+function chunk(
+  delta: ChatCompletionChunk.Choice['delta'],
+  finish_reason: ChatCompletionChunk.Choice['finish_reason'] = null,
+  index = 0,
+): ChatCompletionChunk {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'gpt-4o-mini',
+    choices: [{ index, delta, finish_reason, logprobs: null }],
+  };
+}
+
+const ev = (data: string, event = 'message'): ServerSentEvent => ({ event, data, id: '' });
+const evOf = (value: unknown): ServerSentEvent => ev(JSON.stringify(value));
+
+const A = chunk({ role: 'assistant', content: '' });
+const B = chunk({ content: 'سلام 👋' });
+const C = chunk({}, 'stop');
+const events = { a: evOf(A), b: evOf(B), c: evOf(C), D: ev('[DONE]'), x: evOf(chunk({ content: 'after' })) };
+const chunks = { A, B, C };
+
+/** Runs events through chatChunks synchronously. */
+function run(list: ServerSentEvent[], options?: ChatChunksOptions): { values: ChatCompletionChunk[]; error: unknown; completed: boolean } {
+  const values: ChatCompletionChunk[] = [];
+  let error: unknown;
+  let completed = false;
+  from(list)
+    .pipe(chatChunks(options))
+    .subscribe({ next: (v) => values.push(v), error: (e: unknown) => (error = e), complete: () => (completed = true) });
+  return { values, error, completed };
+}
+
+describe('chatChunks', () => {
+  let testScheduler: TestScheduler;
+
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  });
+
+  it('should emit the parsed chunks and complete at [DONE], unsubscribing from the source', () => {
+    testScheduler.run(({ hot, expectObservable, expectSubscriptions }) => {
+      const e1 = hot('   --a--b--c--D--x--|', events);
+      const e1subs = '   ^----------!';
+      const expected = ' --A--B--C--|';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should emit one chunk and complete', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -c-D|', events);
+      const e1subs = '   ^--!';
+      const expected = ' -C-|';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should complete at once on [DONE] alone', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  D|', events);
+      const e1subs = '   (^!)';
+      const expected = ' |';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should error with IncompleteStreamError on an empty source', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold<ServerSentEvent>('  |');
+      const e1subs = '   (^!)';
+      const expected = ' #';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, undefined, expect.any(IncompleteStreamError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should never emit on a source that never emits', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold<ServerSentEvent>('  -');
+      const e1subs = '   ^';
+      const expected = ' -';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should pass the error of the source through unchanged', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const failure = new TypeError('terminated');
+      const e1 = cold('  -a--#', events, failure);
+      const e1subs = '   ^---!';
+      const expected = ' -A--#';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, failure);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should allow unsubscribing early and explicitly', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--b--c--D|', events);
+      const e1subs = '   ^----!';
+      const expected = ' -A--B-';
+      const unsub = '    -----!';
+      expectObservable(e1.pipe(chatChunks()), unsub).toBe(expected, chunks);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should error with StreamAPIError on an error event', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--e--D|', {
+        ...events,
+        e: ev('{"error":{"message":"overloaded","type":"server_error","code":"overloaded","param":null}}', 'error'),
+      });
+      const e1subs = '   ^---!';
+      const expected = ' -A--#';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, expect.any(StreamAPIError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should error with StreamAPIError on a data object with an error field', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--e--D|', { ...events, e: evOf({ error: { message: 'Rate limit', type: 'requests', code: 'rate_limit_exceeded', param: null } }) });
+      const e1subs = '   ^---!';
+      const expected = ' -A--#';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, expect.any(StreamAPIError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it("should carry the server's message, type, code and param in the StreamAPIError", () => {
+    const body = { message: 'The server had an error', type: 'server_error', code: 'internal', param: 'messages' };
+    for (const event of [ev(JSON.stringify({ error: body }), 'error'), ev(JSON.stringify(body), 'error'), evOf({ error: body })]) {
+      const { error, values } = run([evOf(A), event, ev('[DONE]')]);
+      expect(values).toEqual([A]);
+      expect(error).toBeInstanceOf(StreamAPIError);
+      expect(error).toMatchObject({ message: body.message, type: 'server_error', code: 'internal', param: 'messages' });
+    }
+    const text = run([ev('upstream timed out', 'error')]).error as StreamAPIError;
+    expect(text).toBeInstanceOf(StreamAPIError);
+    expect(text.message).toBe('upstream timed out');
+    expect(run([ev('', 'error')]).error).toBeInstanceOf(StreamAPIError);
+    const stringError = run([evOf({ error: 'quota exceeded' })]).error as StreamAPIError;
+    expect(stringError.message).toBe('quota exceeded');
+    // `error: null` on an ordinary chunk is not an error.
+    expect(run([evOf({ ...C, error: null }), ev('[DONE]')]).values).toEqual([{ ...C, error: null }]);
+  });
+
+  it('should error with SSEParseError on data that is not JSON', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--j--D|', { ...events, j: ev('{"id": "chatcmpl-1",') });
+      const e1subs = '   ^---!';
+      const expected = ' -A--#';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, expect.any(SSEParseError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    const { error } = run([ev('{"id": "chatcmpl-1",')]);
+    expect(error).toMatchObject({ reason: 'invalid-json', data: '{"id": "chatcmpl-1",' });
+  });
+
+  it('should error with SSEParseError on JSON that is not an object', () => {
+    for (const data of ['[1,2]', '42', '"text"', 'null', 'true', '[DONE] ']) {
+      const { error } = run([ev(data)]);
+      expect(error).toBeInstanceOf(SSEParseError);
+      expect((error as SSEParseError).reason).toBe(data === '[DONE] ' ? 'invalid-json' : 'not-an-object');
+    }
+  });
+
+  it('should error with IncompleteStreamError when the source ends without [DONE]', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--b--c--|', events);
+      const e1subs = '   ^---------!';
+      const expected = ' -A--B--C--#';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, expect.any(IncompleteStreamError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    const { error } = run([evOf(A), evOf(C)]);
+    expect(error).toMatchObject({ name: 'IncompleteStreamError', reason: 'no-done' });
+  });
+
+  it('should, with requireDone: false, complete when every choice seen finished', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const e1 = cold('  -a--b--c--|', events);
+      const expected = ' -A--B--C--|';
+      expectObservable(e1.pipe(chatChunks({ requireDone: false }))).toBe(expected, chunks);
+    });
+    const two = [
+      evOf(chunk({ content: 'x' }, null, 0)),
+      evOf(chunk({ content: 'y' }, null, 1)),
+      evOf(chunk({}, 'stop', 1)),
+      evOf(chunk({}, 'length', 0)),
+      evOf({ ...chunk({}), choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } }),
+    ];
+    expect(run(two, { requireDone: false })).toMatchObject({ completed: true, error: undefined });
+    expect(run(two).error).toBeInstanceOf(IncompleteStreamError);
+  });
+
+  it('should, with requireDone: false, still error when a choice did not finish or none came', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const e1 = cold('  -a--b--|', events);
+      const expected = ' -A--B--#';
+      expectObservable(e1.pipe(chatChunks({ requireDone: false }))).toBe(expected, chunks, expect.any(IncompleteStreamError));
+    });
+    const open = run([evOf(chunk({}, 'stop', 0)), evOf(chunk({ content: 'y' }, null, 1))], { requireDone: false });
+    expect(open.error).toBeInstanceOf(IncompleteStreamError);
+    expect((open.error as Error).message).toMatch(/choice 1 had no finish_reason/);
+    expect(run([], { requireDone: false }).error).toBeInstanceOf(IncompleteStreamError);
+    expect(run([evOf({ ...chunk({}), choices: [] })], { requireDone: false }).error).toBeInstanceOf(IncompleteStreamError);
+  });
+
+  it('should, with requireDone: false, still complete at [DONE] before any finish_reason', () => {
+    expect(run([evOf(A), ev('[DONE]')], { requireDone: false })).toEqual({ values: [A], error: undefined, completed: true });
+  });
+
+  it('should ignore events of other types and events with empty data', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const e1 = cold('  -a-p-e-b-D|', { ...events, p: ev('{"ping":1}', 'ping'), e: ev('') });
+      const expected = ' -A-----B-|';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks);
+    });
+  });
+
+  it('should not treat a [DONE] of another event type, or not exact, as the end', () => {
+    const { error } = run([evOf(A), ev('[DONE]', 'status'), evOf(C)]);
+    expect(error).toBeInstanceOf(IncompleteStreamError);
+    expect(run([evOf(A), ev('[done]')]).error).toBeInstanceOf(SSEParseError);
+  });
+
+  it('should hint at a body that is not an event stream when no event came', () => {
+    const { error } = run([]);
+    expect((error as Error).message).toMatch(/stream: true/);
+  });
+
+  it('should stop reading a synchronous source at [DONE]', () => {
+    const { values, completed, error } = run([evOf(A), ev('[DONE]'), ev('not json'), ev('{"error":"x"}', 'error')]);
+    expect(values).toEqual([A]);
+    expect(completed).toBe(true);
+    expect(error).toBeUndefined();
+  });
+
+  it('should give the same chunks for any split of the bytes (with sseEvents)', () => {
+    const content = fc.oneof(
+      fc.constantFrom('سلام', ' دنیا', '👋', '👨‍👩‍👧', '\n', '"quoted"', '\\', ''),
+      fc.string({ unit: 'grapheme', maxLength: 8 }),
+    );
+    fc.assert(
+      fc.property(fc.array(content, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 }), (contents, cuts) => {
+        const list = [A, ...contents.map((c) => chunk({ content: c })), C];
+        const whole = new TextEncoder().encode(list.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n');
+        const points = [...new Set(cuts.map((c) => c % (whole.length + 1)))].sort((x, y) => x - y);
+        const pieces: Uint8Array[] = [];
+        let last = 0;
+        for (const p of points) {
+          pieces.push(whole.slice(last, p));
+          last = p;
+        }
+        pieces.push(whole.slice(last));
+        const values: ChatCompletionChunk[] = [];
+        let completed = false;
+        let failure: unknown;
+        from(pieces)
+          .pipe(sseEvents(), chatChunks())
+          .subscribe({ next: (v) => values.push(v), error: (e: unknown) => (failure = e), complete: () => (completed = true) });
+        expect(failure).toBeUndefined();
+        expect(completed).toBe(true);
+        expect(values).toEqual(list);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
