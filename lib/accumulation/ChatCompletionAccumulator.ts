@@ -1,0 +1,779 @@
+import { IncompleteStreamError } from '../errors.js';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionSnapshot,
+  ChatCompletionSnapshotChoice,
+  ChatCompletionSnapshotMessage,
+  ChatCompletionSnapshotToolCall,
+  CompletionUsage,
+} from '../types.js';
+import { copyFields, newFields, writeField, type Fields, type JsonObject } from './fields.js';
+import { PersistentVector } from './persistentVector.js';
+import { attachList, ListView } from './views.js';
+
+/*
+ * The one merge of chat-completion chunks (DESIGN.md: "there is no second merge anywhere").
+ *
+ * Design: `push` merges a chunk into MUTABLE state (plain records, strings grown by `+=`, which V8
+ * keeps as ropes, logprobs appended to arrays), touching only what the chunk names: O(chunk).
+ * It marks what it changed (a dirty flag per choice, per message, per logprobs, per tool call).
+ * `toChatCompletion()` reads that state once, at the end: no snapshot is ever built on the hot path.
+ *
+ * `snapshot()` turns the state into an immutable `ChatCompletionSnapshot` by rebuilding only the
+ * objects on a changed path and reusing the previous snapshot's objects for everything else:
+ * - a choice that did not change keeps its snapshot object (and its message, logprobs, tool calls);
+ * - a message whose tool calls did not change keeps the same `tool_calls` list;
+ * - strings are shared as they are (immutable);
+ * - the lists that can grow long are never copied whole per chunk:
+ *   - logprobs `content` / `refusal` are append-only arrays in the state; a snapshot holds a view
+ *     "the first `length` entries" of the shared array, which later appends do not change;
+ *   - the choices and each choice's tool calls live in a `PersistentVector` of snapshot objects:
+ *     replacing the changed entry copies one 32-wide node per level and shares the rest, so every
+ *     earlier snapshot keeps its own version;
+ *   - `views.ts` shows such a list as a plain array when it is short (≤ 32, a bounded copy) and as a
+ *     getter that materialises it on first read when it is long, so the O(n) copy is paid only by a
+ *     reader who reads that list, in that snapshot, once.
+ * No object handed out in a snapshot is mutated afterwards, so earlier snapshots never change.
+ *
+ * The merge rules are those of the API (`docs/accumulation.md`, `../shared/fixtures/README.md`).
+ */
+
+interface Indexed {
+  /** The `index` the API gave the entry. */
+  index: number;
+  /** Its position in the list sorted by `index`. */
+  pos: number;
+}
+
+interface ToolCallState extends Indexed {
+  id: string | undefined;
+  type: string | undefined;
+  name: string | undefined;
+  arguments: string;
+  /** Unknown fields of `function`. */
+  functionFields: Fields | undefined;
+  /** Unknown fields of the tool call. */
+  fields: Fields | undefined;
+  dirty: boolean;
+}
+
+interface LogprobsState {
+  content: unknown[] | null;
+  refusal: unknown[] | null;
+  fields: Fields | undefined;
+}
+
+interface FunctionCallState {
+  name: string | undefined;
+  arguments: string;
+  fields: Fields | undefined;
+}
+
+interface ChoiceState extends Indexed {
+  finishReason: string | null;
+  logprobs: LogprobsState | null;
+  /** Unknown choice-level fields (`content_filter_results`, …). */
+  fields: Fields | undefined;
+  role: string | undefined;
+  content: string | null;
+  refusal: string | null;
+  /** Unknown `delta` fields (`reasoning_content`, `annotations`, …). */
+  messageFields: Fields | undefined;
+  functionCall: FunctionCallState | undefined;
+  audio: Fields | undefined;
+  toolCalls: IndexedList<ToolCallState> | undefined;
+
+  // What changed since the last snapshot, and what that snapshot showed.
+  dirty: boolean;
+  messageDirty: boolean;
+  logprobsDirty: boolean;
+  dirtyToolCalls: ToolCallState[];
+  snap: ChatCompletionSnapshotChoice | undefined;
+  messageSnap: ChatCompletionSnapshotMessage | undefined;
+  logprobsSnap: ChatCompletionSnapshotChoice['logprobs'];
+  toolCallVector: PersistentVector<ChatCompletionSnapshotToolCall>;
+  toolCallView: ListView<ChatCompletionSnapshotToolCall> | undefined;
+}
+
+/** Entries kept sorted by `index`, found fast in the shapes real streams have. */
+class IndexedList<S extends Indexed> {
+  readonly items: S[] = [];
+  /** An entry was inserted before others since the flag was last cleared (their `pos` moved). */
+  reordered = false;
+
+  find(index: number): S | undefined {
+    const items = this.items;
+    const direct = items[index]; // indexes 0, 1, 2, … (the usual case)
+    if (direct !== undefined && direct.index === index) return direct;
+    let low = 0;
+    let high = items.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      const entry = items[mid] as S;
+      if (entry.index === index) return entry;
+      if (entry.index < index) low = mid + 1;
+      else high = mid - 1;
+    }
+    return undefined;
+  }
+
+  insert(entry: S): void {
+    const items = this.items;
+    const last = items[items.length - 1];
+    if (last === undefined || last.index < entry.index) {
+      entry.pos = items.length;
+      items.push(entry);
+      return;
+    }
+    let at = 0;
+    while (at < items.length && (items[at] as S).index < entry.index) at++;
+    items.splice(at, 0, entry);
+    for (let i = at; i < items.length; i++) (items[i] as S).pos = i;
+    this.reordered = true;
+  }
+}
+
+const EMPTY_TOOL_CALLS = PersistentVector.empty<ChatCompletionSnapshotToolCall>();
+
+/**
+ * Merges the chunks of one chat-completion stream: `push` each chunk, read `snapshot()` at any time,
+ * `toChatCompletion()` at the end. Used by `accumulate`, `toChatCompletion`, `usage` and the local
+ * server; not part of the public API.
+ * @internal
+ */
+export class ChatCompletionAccumulator {
+  #chunkCount = 0;
+  #id = '';
+  #created = 0;
+  #model = '';
+  /** Other top-level fields (`system_fingerprint`, `service_tier`, `moderation`, …). */
+  #fields: Fields | undefined;
+  #usage: CompletionUsage | undefined;
+  readonly #choices = new IndexedList<ChoiceState>();
+
+  // Snapshot bookkeeping.
+  #changed = true;
+  #dirtyChoices: ChoiceState[] = [];
+  #snapshot: ChatCompletionSnapshot | undefined;
+  #choiceVector = PersistentVector.empty<ChatCompletionSnapshotChoice>();
+  #choicesView = new ListView<ChatCompletionSnapshotChoice>(0, () => []);
+
+  /** How many chunks were merged. */
+  get chunkCount(): number {
+    return this.#chunkCount;
+  }
+
+  /** The last non-null `usage` seen, if any. */
+  get usage(): CompletionUsage | undefined {
+    return this.#usage;
+  }
+
+  /** Whether any chunk was merged. */
+  hasOutput(): boolean {
+    return this.#chunkCount > 0;
+  }
+
+  /**
+   * Merges one chunk. O(size of the chunk). Throws a `TypeError` naming the field when the chunk
+   * is not shaped like a chat-completion chunk (a known field of the wrong type).
+   */
+  push(chunk: ChatCompletionChunk): void {
+    if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
+      throw invalid('chunk', chunk, 'an object');
+    }
+    const record = chunk as unknown as JsonObject;
+    const choices = record['choices'];
+    if (choices != null && !Array.isArray(choices)) throw invalid('chunk.choices', choices, 'an array');
+    this.#chunkCount++;
+
+    // Azure's content-filter chunks (`id: ""`, `created: 0`, `model: ""`) never overwrite metadata.
+    const filterChunk = record['id'] === '';
+    for (const key in record) {
+      const value = record[key];
+      switch (key) {
+        case 'choices':
+        case 'object': // always 'chat.completion' in the result
+        case 'obfuscation': // padding against side channels, never part of the result
+          break;
+        case 'usage':
+          if (value == null) break; // a later `usage: null` never wipes the usage
+          if (typeof value !== 'object') throw invalid('chunk.usage', value, 'an object');
+          if (value !== this.#usage) {
+            this.#usage = value as CompletionUsage;
+            this.#changed = true;
+          }
+          break;
+        case 'id':
+          if (value == null || value === '') break;
+          if (typeof value !== 'string') throw invalid('chunk.id', value, 'a string');
+          if (value !== this.#id) {
+            this.#id = value;
+            this.#changed = true;
+          }
+          break;
+        case 'model':
+          if (value == null || value === '') break;
+          if (typeof value !== 'string') throw invalid('chunk.model', value, 'a string');
+          if (value !== this.#model && !(filterChunk && this.#model !== '')) {
+            this.#model = value;
+            this.#changed = true;
+          }
+          break;
+        case 'created':
+          if (value == null) break;
+          if (typeof value !== 'number') throw invalid('chunk.created', value, 'a number');
+          if (value !== this.#created && !(filterChunk && this.#created !== 0)) {
+            this.#created = value;
+            this.#changed = true;
+          }
+          break;
+        case 'system_fingerprint':
+        case 'service_tier':
+          if (key === 'system_fingerprint' && (value == null || value === '')) break; // a null fingerprint is dropped
+          if (filterChunk && this.#fields?.has(key) === true) break;
+          if (writeField((this.#fields ??= newFields()), key, value)) this.#changed = true;
+          break;
+        default:
+          if (writeField((this.#fields ??= newFields()), key, value)) this.#changed = true;
+      }
+    }
+
+    if (choices != null) {
+      for (let i = 0; i < choices.length; i++) this.#mergeChoice(choices[i], i);
+    }
+  }
+
+  #mergeChoice(raw: unknown, position: number): void {
+    if (typeof raw !== 'object' || raw === null) throw invalid(at(position), raw, 'an object');
+    const record = raw as JsonObject;
+    const index = indexOf(record['index'], position);
+    if (index < 0) throw invalid(`${at(position)}.index`, record['index'], 'a non-negative integer');
+    let choice = this.#choices.find(index);
+    if (choice === undefined) {
+      choice = newChoice(index);
+      this.#choices.insert(choice);
+      choice.messageDirty = true;
+      this.#touch(choice);
+    }
+    for (const key in record) {
+      const value = record[key];
+      switch (key) {
+        case 'index':
+        case 'obfuscation':
+          break;
+        case 'delta':
+          if (value == null) break; // Azure's filter-only choices have no delta
+          if (typeof value !== 'object') throw invalid(`${at(position)}.delta`, value, 'an object');
+          if (this.#mergeDelta(choice, value as JsonObject, position)) {
+            choice.messageDirty = true;
+            this.#touch(choice);
+          }
+          break;
+        case 'finish_reason':
+          // Sticky: a later null does not clear it.
+          if (value == null || value === '') break;
+          if (typeof value !== 'string') throw invalid(`${at(position)}.finish_reason`, value, 'a string');
+          if (choice.finishReason !== value) {
+            choice.finishReason = value;
+            this.#touch(choice);
+          }
+          break;
+        case 'logprobs':
+          if (value == null) break;
+          if (typeof value !== 'object') throw invalid(`${at(position)}.logprobs`, value, 'an object');
+          mergeLogprobs(choice, value as JsonObject, position);
+          choice.logprobsDirty = true;
+          this.#touch(choice);
+          break;
+        default:
+          if (writeField((choice.fields ??= newFields()), key, value)) this.#touch(choice);
+      }
+    }
+  }
+
+  /** Merges a `delta` into the choice's message; returns whether anything changed. */
+  #mergeDelta(choice: ChoiceState, delta: JsonObject, position: number): boolean {
+    let changed = false;
+    for (const key in delta) {
+      const value = delta[key];
+      switch (key) {
+        case 'content':
+          // A string as soon as any string came, even "".
+          if (typeof value === 'string') {
+            if (choice.content === null) {
+              choice.content = value;
+              changed = true;
+            } else if (value !== '') {
+              choice.content += value;
+              changed = true;
+            }
+          } else if (value != null) throw invalid(`${at(position)}.delta.content`, value, 'a string');
+          break;
+        case 'refusal':
+          // From non-empty pieces only: the "" of a first chunk leaves it null.
+          if (typeof value === 'string') {
+            if (value !== '') {
+              choice.refusal = choice.refusal === null ? value : choice.refusal + value;
+              changed = true;
+            }
+          } else if (value != null) throw invalid(`${at(position)}.delta.refusal`, value, 'a string');
+          break;
+        case 'role':
+          if (typeof value === 'string') {
+            if (value !== '' && value !== choice.role) {
+              choice.role = value;
+              changed = true;
+            }
+          } else if (value != null) throw invalid(`${at(position)}.delta.role`, value, 'a string');
+          break;
+        case 'tool_calls':
+          if (Array.isArray(value)) {
+            // `tool_calls` appears only once some came: an empty array adds nothing.
+            if (value.length > 0) {
+              this.#mergeToolCalls(choice, value, position);
+              changed = true;
+            }
+          } else if (value != null) throw invalid(`${at(position)}.delta.tool_calls`, value, 'an array');
+          break;
+        case 'function_call':
+          if (typeof value === 'object' && value !== null) {
+            mergeFunctionCall((choice.functionCall ??= { name: undefined, arguments: '', fields: undefined }), value as JsonObject, position);
+            changed = true;
+          } else if (value != null) throw invalid(`${at(position)}.delta.function_call`, value, 'an object');
+          break;
+        case 'audio':
+          if (typeof value === 'object' && value !== null) {
+            mergeAudio((choice.audio ??= newFields()), value as JsonObject);
+            changed = true;
+          } else if (value != null) throw invalid(`${at(position)}.delta.audio`, value, 'an object');
+          break;
+        case 'obfuscation':
+          break;
+        default: {
+          // Unknown fields: strings are concatenated (`reasoning_content`), a later null does not
+          // clear them; anything else: the last non-null write wins.
+          const fields = (choice.messageFields ??= newFields());
+          if (typeof value === 'string') {
+            const current = fields.get(key);
+            if (typeof current === 'string') {
+              if (value !== '') {
+                fields.set(key, current + value);
+                changed = true;
+              }
+            } else {
+              fields.set(key, value);
+              changed = true;
+            }
+          } else if (writeField(fields, key, value)) {
+            changed = true;
+          }
+        }
+      }
+    }
+    return changed;
+  }
+
+  #mergeToolCalls(choice: ChoiceState, deltas: unknown[], position: number): void {
+    const calls = (choice.toolCalls ??= new IndexedList<ToolCallState>());
+    for (let i = 0; i < deltas.length; i++) {
+      const raw = deltas[i];
+      if (typeof raw !== 'object' || raw === null) throw invalid(toolCallAt(position, i), raw, 'an object');
+      const delta = raw as JsonObject;
+      const rawIndex = delta['index'];
+      let call: ToolCallState | undefined;
+      let index: number;
+      if (rawIndex != null) {
+        index = indexOf(rawIndex, i);
+        if (index < 0) throw invalid(`${toolCallAt(position, i)}.index`, rawIndex, 'a non-negative integer');
+        call = calls.find(index);
+      } else {
+        // Some compatible servers omit `index`: the same `id` (or no id) continues a call, a new id
+        // starts the next one.
+        const id = delta['id'];
+        const last = calls.items[calls.items.length - 1];
+        if (typeof id === 'string' && id !== '') call = calls.items.find((c) => c.id === id);
+        else call = last;
+        index = call?.index ?? (last === undefined ? 0 : last.index + 1);
+      }
+      if (call === undefined) {
+        call = newToolCall(index);
+        calls.insert(call);
+      }
+      for (const key in delta) {
+        const value = delta[key];
+        switch (key) {
+          case 'index':
+            break;
+          case 'id':
+          case 'type':
+            // Set when present.
+            if (typeof value === 'string') {
+              if (value !== '') call[key] = value;
+            } else if (value != null) throw invalid(`${toolCallAt(position, i)}.${key}`, value, 'a string');
+            break;
+          case 'function':
+            if (typeof value === 'object' && value !== null) mergeFunction(call, value as JsonObject, position, i);
+            else if (value != null) throw invalid(`${toolCallAt(position, i)}.function`, value, 'an object');
+            break;
+          default:
+            writeField((call.fields ??= newFields()), key, value);
+        }
+      }
+      if (!call.dirty) {
+        call.dirty = true;
+        choice.dirtyToolCalls.push(call);
+      }
+    }
+  }
+
+  #touch(choice: ChoiceState): void {
+    this.#changed = true;
+    if (!choice.dirty) {
+      choice.dirty = true;
+      this.#dirtyChoices.push(choice);
+    }
+  }
+
+  /**
+   * What the stream has said so far, as an immutable snapshot. Returns the previous snapshot
+   * object when nothing changed since; otherwise a new one that shares every unchanged part with
+   * the previous one. Earlier snapshots never change.
+   */
+  snapshot(): ChatCompletionSnapshot {
+    if (!this.#changed && this.#snapshot !== undefined) return this.#snapshot;
+    this.#changed = false;
+
+    const list = this.#choices;
+    if (this.#dirtyChoices.length > 0 || list.reordered) {
+      let vector = this.#choiceVector;
+      if (list.reordered) {
+        for (const choice of this.#dirtyChoices) buildChoice(choice);
+        vector = PersistentVector.of(list.items.map((choice) => choice.snap as ChatCompletionSnapshotChoice));
+        list.reordered = false;
+      } else {
+        for (const choice of this.#dirtyChoices) vector = vector.set(choice.pos, buildChoice(choice));
+      }
+      this.#dirtyChoices = [];
+      this.#choiceVector = vector;
+      this.#choicesView = new ListView(vector.size, () => vector.toArray());
+    }
+
+    const snapshot = {
+      id: this.#id,
+      object: 'chat.completion',
+      created: this.#created,
+      model: this.#model,
+    } as ChatCompletionSnapshot;
+    if (this.#fields !== undefined) copyFields(snapshot, this.#fields);
+    attachList(snapshot, 'choices', this.#choicesView);
+    if (this.#usage !== undefined) snapshot.usage = this.#usage;
+    this.#snapshot = snapshot;
+    return snapshot;
+  }
+
+  /**
+   * The finished `ChatCompletion`: the shape a non-streamed request returns. Does not change the
+   * state (more chunks may be pushed and this called again).
+   * @throws IncompleteStreamError `no-chunks` when no chunk was merged; `unfinished-choice`, with
+   * `partial`, when a choice has no `finish_reason`.
+   */
+  toChatCompletion(): ChatCompletion {
+    if (this.#chunkCount === 0) {
+      throw new IncompleteStreamError('The stream completed without a single chunk', { reason: 'no-chunks' });
+    }
+    const choices = this.#choices.items;
+    const unfinished = choices.filter((choice) => choice.finishReason === null).map((choice) => choice.index);
+    if (unfinished.length > 0) {
+      throw new IncompleteStreamError(
+        `The stream completed, but ${unfinished.length === 1 ? 'choice' : 'choices'} ${unfinished.join(', ')} never got a finish_reason`,
+        { reason: 'unfinished-choice', partial: this.snapshot() },
+      );
+    }
+    const completion = {
+      id: this.#id,
+      object: 'chat.completion',
+      created: this.#created,
+      model: this.#model,
+    } as ChatCompletion;
+    if (this.#fields !== undefined) copyFields(completion, this.#fields);
+    completion.choices = choices.map(finalChoice);
+    if (this.#usage !== undefined) completion.usage = this.#usage;
+    return completion;
+  }
+}
+
+function newChoice(index: number): ChoiceState {
+  return {
+    index,
+    pos: 0,
+    finishReason: null,
+    logprobs: null,
+    fields: undefined,
+    role: undefined,
+    content: null,
+    refusal: null,
+    messageFields: undefined,
+    functionCall: undefined,
+    audio: undefined,
+    toolCalls: undefined,
+    dirty: false,
+    messageDirty: false,
+    logprobsDirty: false,
+    dirtyToolCalls: [],
+    snap: undefined,
+    messageSnap: undefined,
+    logprobsSnap: null,
+    toolCallVector: EMPTY_TOOL_CALLS,
+    toolCallView: undefined,
+  };
+}
+
+function newToolCall(index: number): ToolCallState {
+  return {
+    index,
+    pos: 0,
+    id: undefined,
+    type: undefined,
+    name: undefined,
+    arguments: '',
+    functionFields: undefined,
+    fields: undefined,
+    dirty: false,
+  };
+}
+
+function mergeFunction(call: ToolCallState, fn: JsonObject, position: number, i: number): void {
+  for (const key in fn) {
+    const value = fn[key];
+    switch (key) {
+      case 'name':
+        if (typeof value === 'string') {
+          if (value !== '') call.name = value;
+        } else if (value != null) throw invalid(`${toolCallAt(position, i)}.function.name`, value, 'a string');
+        break;
+      case 'arguments':
+        if (typeof value === 'string') call.arguments += value;
+        else if (value != null) throw invalid(`${toolCallAt(position, i)}.function.arguments`, value, 'a string');
+        break;
+      default:
+        writeField((call.functionFields ??= newFields()), key, value);
+    }
+  }
+}
+
+function mergeFunctionCall(state: FunctionCallState, fn: JsonObject, position: number): void {
+  for (const key in fn) {
+    const value = fn[key];
+    switch (key) {
+      case 'name':
+        if (typeof value === 'string') {
+          if (value !== '') state.name = value;
+        } else if (value != null) throw invalid(`${at(position)}.delta.function_call.name`, value, 'a string');
+        break;
+      case 'arguments':
+        if (typeof value === 'string') state.arguments += value;
+        else if (value != null) throw invalid(`${at(position)}.delta.function_call.arguments`, value, 'a string');
+        break;
+      default:
+        writeField((state.fields ??= newFields()), key, value);
+    }
+  }
+}
+
+/** `audio` deltas: `data` and `transcript` are concatenated, the rest (`id`, `expires_at`) set. */
+function mergeAudio(state: Fields, audio: JsonObject): void {
+  for (const key in audio) {
+    const value = audio[key];
+    if ((key === 'data' || key === 'transcript') && typeof value === 'string') {
+      const current = state.get(key);
+      state.set(key, typeof current === 'string' ? current + value : value);
+    } else {
+      writeField(state, key, value);
+    }
+  }
+}
+
+/** Logprobs: the `content` and `refusal` arrays are appended, other fields set. */
+function mergeLogprobs(choice: ChoiceState, logprobs: JsonObject, position: number): void {
+  const state = (choice.logprobs ??= { content: null, refusal: null, fields: undefined });
+  for (const key in logprobs) {
+    const value = logprobs[key];
+    switch (key) {
+      case 'content':
+      case 'refusal':
+        if (Array.isArray(value)) {
+          const target = (state[key] ??= []);
+          for (let i = 0; i < value.length; i++) target.push(value[i]);
+        } else if (value != null) throw invalid(`${at(position)}.logprobs.${key}`, value, 'an array');
+        break;
+      default:
+        writeField((state.fields ??= newFields()), key, value);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots: rebuild what changed, reuse the rest.
+
+function buildChoice(choice: ChoiceState): ChatCompletionSnapshotChoice {
+  if (choice.messageDirty || choice.messageSnap === undefined) {
+    choice.messageSnap = buildMessage(choice);
+    choice.messageDirty = false;
+  }
+  if (choice.logprobsDirty) {
+    choice.logprobsSnap = choice.logprobs === null ? null : buildLogprobs(choice.logprobs);
+    choice.logprobsDirty = false;
+  }
+  const snap: ChatCompletionSnapshotChoice = {
+    index: choice.index,
+    message: choice.messageSnap,
+    finish_reason: choice.finishReason as ChatCompletionSnapshotChoice['finish_reason'],
+    logprobs: choice.logprobsSnap,
+  };
+  if (choice.fields !== undefined) copyFields(snap, choice.fields);
+  choice.snap = snap;
+  choice.dirty = false;
+  return snap;
+}
+
+function buildMessage(choice: ChoiceState): ChatCompletionSnapshotMessage {
+  const message: ChatCompletionSnapshotMessage =
+    choice.role === undefined
+      ? { content: choice.content, refusal: choice.refusal }
+      : { role: choice.role, content: choice.content, refusal: choice.refusal };
+  if (choice.messageFields !== undefined) copyFields(message, choice.messageFields);
+  if (choice.functionCall !== undefined) message.function_call = buildFunctionCall(choice.functionCall);
+  if (choice.audio !== undefined) {
+    const audio = {};
+    copyFields(audio, choice.audio);
+    message['audio'] = audio;
+  }
+  const calls = choice.toolCalls;
+  if (calls !== undefined) {
+    if (choice.dirtyToolCalls.length > 0 || calls.reordered || choice.toolCallView === undefined) {
+      let vector = choice.toolCallVector;
+      if (calls.reordered) {
+        vector = PersistentVector.of(calls.items.map(buildToolCall));
+        for (const call of choice.dirtyToolCalls) call.dirty = false;
+        calls.reordered = false;
+      } else {
+        for (const call of choice.dirtyToolCalls) {
+          vector = vector.set(call.pos, buildToolCall(call));
+          call.dirty = false;
+        }
+      }
+      choice.dirtyToolCalls = [];
+      choice.toolCallVector = vector;
+      choice.toolCallView = new ListView(vector.size, () => vector.toArray());
+    }
+    attachList(message, 'tool_calls', choice.toolCallView);
+  }
+  return message;
+}
+
+function buildToolCall(call: ToolCallState): ChatCompletionSnapshotToolCall {
+  const fn: ChatCompletionSnapshotToolCall['function'] = { arguments: call.arguments };
+  if (call.name !== undefined) fn.name = call.name;
+  if (call.functionFields !== undefined) copyFields(fn, call.functionFields);
+  const snap: ChatCompletionSnapshotToolCall = { index: call.index, function: fn };
+  if (call.id !== undefined) snap.id = call.id;
+  if (call.type !== undefined) snap.type = call.type;
+  if (call.fields !== undefined) copyFields(snap, call.fields);
+  return snap;
+}
+
+function buildFunctionCall(state: FunctionCallState): { name?: string; arguments: string } {
+  const fn: { name?: string; arguments: string } = { arguments: state.arguments };
+  if (state.name !== undefined) fn.name = state.name;
+  if (state.fields !== undefined) copyFields(fn, state.fields);
+  return fn;
+}
+
+function buildLogprobs(state: LogprobsState): NonNullable<ChatCompletionSnapshotChoice['logprobs']> {
+  const logprobs = {} as NonNullable<ChatCompletionSnapshotChoice['logprobs']>;
+  if (state.fields !== undefined) copyFields(logprobs, state.fields);
+  attachPrefix(logprobs, 'content', state.content);
+  attachPrefix(logprobs, 'refusal', state.refusal);
+  return logprobs;
+}
+
+/** Shows the first `backing.length` entries of an append-only array, as they are now, forever. */
+function attachPrefix(target: object, key: string, backing: unknown[] | null): void {
+  if (backing === null) {
+    (target as JsonObject)[key] = null;
+    return;
+  }
+  const length = backing.length;
+  attachList(target, key, new ListView(length, () => backing.slice(0, length)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The finished completion: plain objects and arrays, built once from the state.
+
+function finalChoice(choice: ChoiceState): ChatCompletion.Choice {
+  const message = { role: choice.role ?? 'assistant', content: choice.content, refusal: choice.refusal } as ChatCompletion.Choice['message'];
+  if (choice.messageFields !== undefined) copyFields(message, choice.messageFields);
+  if (choice.functionCall !== undefined) {
+    message.function_call = buildFunctionCall(choice.functionCall) as NonNullable<ChatCompletion.Choice['message']['function_call']>;
+    message.function_call.name ??= '';
+  }
+  if (choice.audio !== undefined) {
+    const audio = {};
+    copyFields(audio, choice.audio);
+    message.audio = audio as ChatCompletion.Choice['message']['audio'];
+  }
+  if (choice.toolCalls !== undefined && choice.toolCalls.items.length > 0) {
+    message.tool_calls = choice.toolCalls.items.map(finalToolCall);
+  }
+  let logprobs: ChatCompletion.Choice['logprobs'] = null;
+  if (choice.logprobs !== null) {
+    const state = choice.logprobs;
+    logprobs = {} as NonNullable<ChatCompletion.Choice['logprobs']>;
+    if (state.fields !== undefined) copyFields(logprobs, state.fields);
+    logprobs.content = (state.content?.slice() ?? null) as typeof logprobs.content;
+    logprobs.refusal = (state.refusal?.slice() ?? null) as typeof logprobs.refusal;
+  }
+  const result = {} as ChatCompletion.Choice;
+  if (choice.fields !== undefined) copyFields(result, choice.fields);
+  result.index = choice.index;
+  result.message = message;
+  result.finish_reason = choice.finishReason as ChatCompletion.Choice['finish_reason'];
+  result.logprobs = logprobs;
+  return result;
+}
+
+/** A tool call as the API returns it: no `index`; `id`, `type`, `name` filled when none came. */
+function finalToolCall(call: ToolCallState): NonNullable<ChatCompletion.Choice['message']['tool_calls']>[number] {
+  const fn = {} as JsonObject;
+  if (call.functionFields !== undefined) copyFields(fn, call.functionFields);
+  fn['name'] = call.name ?? '';
+  fn['arguments'] = call.arguments;
+  const result = {} as JsonObject;
+  if (call.fields !== undefined) copyFields(result, call.fields);
+  result['id'] = call.id ?? '';
+  result['type'] = call.type ?? 'function';
+  result['function'] = fn;
+  return result as unknown as NonNullable<ChatCompletion.Choice['message']['tool_calls']>[number];
+}
+
+/** A choice's or tool call's `index` (a non-negative integer), its position when missing, -1 when invalid. */
+function indexOf(value: unknown, position: number): number {
+  if (value == null) return position;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : -1;
+}
+
+/** The path of a choice in an error message (built only when throwing: no string work per chunk). */
+function at(position: number): string {
+  return `chunk.choices[${position}]`;
+}
+
+function toolCallAt(position: number, i: number): string {
+  return `${at(position)}.delta.tool_calls[${i}]`;
+}
+
+function invalid(path: string, value: unknown, expected: string): TypeError {
+  const type = typeof value;
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : type === 'object' || type === 'undefined' ? `an ${type}` : `a ${type}`;
+  return new TypeError(`Invalid chat-completion chunk: ${path} must be ${expected}, got ${got}`);
+}

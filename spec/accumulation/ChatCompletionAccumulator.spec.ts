@@ -1,0 +1,556 @@
+import { inspect } from 'node:util';
+import { ChatCompletionAccumulator } from '../../lib/accumulation/ChatCompletionAccumulator.js';
+import { IncompleteStreamError } from '../../lib/errors.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot } from '../../lib/types.js';
+
+type Choice = Record<string, unknown>;
+
+/** A chunk with the given choices (each `{ index, delta, finish_reason }`) and top-level extras. */
+function chunk(choices: Choice[], top: Record<string, unknown> = {}): ChatCompletionChunk {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: 'gpt-4o',
+    choices,
+    ...top,
+  } as unknown as ChatCompletionChunk;
+}
+
+function delta(d: Record<string, unknown>, extra: Choice = {}): Choice {
+  return { index: 0, delta: d, finish_reason: null, ...extra };
+}
+
+function merge(...chunks: ChatCompletionChunk[]): ChatCompletionAccumulator {
+  const accumulator = new ChatCompletionAccumulator();
+  for (const c of chunks) accumulator.push(c);
+  return accumulator;
+}
+
+/** A JSON round trip: what a consumer that serialises the result sees. */
+function json<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+const stop = delta({}, { finish_reason: 'stop' });
+
+describe('ChatCompletionAccumulator', () => {
+  describe('push and toChatCompletion', () => {
+    it('should build the shape a non-streamed request returns', () => {
+      const acc = merge(
+        chunk([delta({ role: 'assistant', content: '', refusal: null })], { system_fingerprint: 'fp_1', usage: null }),
+        chunk([delta({ content: 'Hel' })]),
+        chunk([delta({ content: 'lo' })]),
+        chunk([stop]),
+        chunk([], { usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } }),
+      );
+      expect(acc.toChatCompletion()).toStrictEqual({
+        id: 'chatcmpl-1',
+        object: 'chat.completion',
+        created: 1_700_000_000,
+        model: 'gpt-4o',
+        system_fingerprint: 'fp_1',
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: 'Hello', refusal: null },
+            finish_reason: 'stop',
+            logprobs: null,
+          },
+        ],
+        usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+      });
+      expect(acc.chunkCount).toBe(5);
+      expect(acc.hasOutput()).toBe(true);
+      expect(acc.usage).toEqual({ prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 });
+    });
+
+    it('should make content a string as soon as any string came, even ""', () => {
+      expect(merge(chunk([delta({ role: 'assistant', content: '' })]), chunk([stop])).toChatCompletion().choices[0]?.message.content).toBe('');
+      expect(merge(chunk([delta({ role: 'assistant', content: null })]), chunk([stop])).toChatCompletion().choices[0]?.message.content).toBeNull();
+      expect(merge(chunk([delta({ role: 'assistant' })]), chunk([stop])).toChatCompletion().choices[0]?.message.content).toBeNull();
+    });
+
+    it('should build refusal from non-empty pieces only', () => {
+      const leftNull = merge(chunk([delta({ role: 'assistant', content: 'x', refusal: '' })]), chunk([stop]));
+      expect(leftNull.toChatCompletion().choices[0]?.message.refusal).toBeNull();
+      const refused = merge(
+        chunk([delta({ role: 'assistant', content: null, refusal: '' })]),
+        chunk([delta({ refusal: "I can't" })]),
+        chunk([delta({ refusal: ' help.' })]),
+        chunk([delta({ refusal: null })]),
+        chunk([stop]),
+      );
+      expect(refused.toChatCompletion().choices[0]?.message).toStrictEqual({
+        role: 'assistant',
+        content: null,
+        refusal: "I can't help.",
+      });
+    });
+
+    it('should concatenate unknown string delta fields, and a later null should not clear them', () => {
+      const acc = merge(
+        chunk([delta({ role: 'assistant', content: null, reasoning_content: '' })]),
+        chunk([delta({ content: null, reasoning_content: 'Think' })]),
+        chunk([delta({ content: null, reasoning_content: 'ing.' })]),
+        chunk([delta({ content: 'Answer', reasoning_content: null })]),
+        chunk([delta({ content: '', reasoning_content: null }, { finish_reason: 'stop' })]),
+      );
+      expect(acc.toChatCompletion().choices[0]?.message).toStrictEqual({
+        role: 'assistant',
+        content: 'Answer',
+        refusal: null,
+        reasoning_content: 'Thinking.',
+      });
+    });
+
+    it('should keep an unknown delta field that only came as null, and let the last non-null object win', () => {
+      const acc = merge(
+        chunk([delta({ role: 'assistant', content: 'a', extra: null, annotations: [{ n: 1 }] })]),
+        chunk([delta({ annotations: [{ n: 2 }] }, { finish_reason: 'stop' })]),
+        chunk([delta({ annotations: null })]),
+      );
+      expect(acc.toChatCompletion().choices[0]?.message).toStrictEqual({
+        role: 'assistant',
+        content: 'a',
+        refusal: null,
+        extra: null,
+        annotations: [{ n: 2 }],
+      });
+    });
+
+    it('should keep finish_reason once set (sticky)', () => {
+      const acc = merge(
+        chunk([delta({ role: 'assistant', content: 'a' })]),
+        chunk([delta({}, { finish_reason: 'length' })]),
+        chunk([delta({}, { finish_reason: null })]),
+      );
+      expect(acc.toChatCompletion().choices[0]?.finish_reason).toBe('length');
+    });
+
+    it('should keep the last non-null usage', () => {
+      const usage = { prompt_tokens: 13, completion_tokens: 11, total_tokens: 24 };
+      const acc = merge(
+        chunk([delta({ role: 'assistant', content: 'Paris.' })], { usage: null }),
+        chunk([stop], { usage: null }),
+        chunk([], { usage }),
+        chunk([], { usage: null, moderation: { input: { flagged: false } } }),
+      );
+      const completion = acc.toChatCompletion();
+      expect(completion.usage).toBe(usage);
+      expect(completion['moderation' as keyof ChatCompletion]).toEqual({ input: { flagged: false } });
+      expect(acc.usage).toBe(usage);
+      expect(merge(chunk([delta({ role: 'assistant' })]), chunk([stop])).toChatCompletion()).not.toHaveProperty('usage');
+    });
+
+    it('should never let an Azure chunk with id "" overwrite metadata, but keep its own fields', () => {
+      const filter = (extra: Record<string, unknown>) =>
+        chunk([], { id: '', created: 0, model: '', object: '', ...extra });
+      const acc = merge(
+        filter({ prompt_filter_results: [{ prompt_index: 0 }] }),
+        chunk([delta({ role: 'assistant', content: 'Hi' }, { content_filter_results: {} })], {
+          system_fingerprint: 'fp_a',
+          service_tier: 'default',
+        }),
+        chunk([delta({}, { finish_reason: 'stop', content_filter_results: { hate: { filtered: false } } })]),
+        filter({ system_fingerprint: 'fp_other', service_tier: 'flex', model: 'other', created: 5 }),
+      );
+      expect(acc.toChatCompletion()).toStrictEqual({
+        id: 'chatcmpl-1',
+        object: 'chat.completion',
+        created: 1_700_000_000,
+        model: 'gpt-4o',
+        system_fingerprint: 'fp_a',
+        service_tier: 'default',
+        prompt_filter_results: [{ prompt_index: 0 }],
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: 'Hi', refusal: null },
+            finish_reason: 'stop',
+            logprobs: null,
+            content_filter_results: { hate: { filtered: false } },
+          },
+        ],
+      });
+    });
+
+    it('should take metadata from an id "" chunk when nothing else gave it', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'x' }, { finish_reason: 'stop' })], { id: '', created: 7, model: '' }));
+      const completion = acc.toChatCompletion();
+      expect([completion.id, completion.created, completion.model]).toEqual(['', 7, '']);
+    });
+
+    it('should drop a null system_fingerprint and never keep obfuscation', () => {
+      const completion = merge(
+        chunk([delta({ role: 'assistant', content: 'x', obfuscation: 'd' }, { obfuscation: 'c' })], {
+          system_fingerprint: null,
+          obfuscation: 'abc',
+        }),
+        chunk([stop], { system_fingerprint: null, obfuscation: '' }),
+      ).toChatCompletion();
+      expect(completion).not.toHaveProperty('system_fingerprint');
+      expect(JSON.stringify(completion)).not.toContain('obfuscation');
+    });
+
+    it('should keep the last non-empty unknown top-level and choice-level field', () => {
+      const completion = merge(
+        chunk([delta({ role: 'assistant', content: 'x' }, { flag: 'a' })], { tier: 'a', note: null }),
+        chunk([delta({}, { flag: null, finish_reason: 'stop' })], { tier: 'b' }),
+        chunk([], { tier: null }),
+      ).toChatCompletion() as unknown as Record<string, unknown> & { choices: Record<string, unknown>[] };
+      expect(completion['tier']).toBe('b');
+      expect(completion['note']).toBeNull();
+      expect(completion.choices[0]?.['flag']).toBe('a');
+    });
+
+    it('should merge tool calls by index: id, type and name when present, arguments concatenated', () => {
+      const call = (index: number, fields: Record<string, unknown>) => delta({ tool_calls: [{ index, ...fields }] });
+      const acc = merge(
+        chunk([delta({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '' } }] })]),
+        chunk([call(0, { function: { arguments: '{"city":' } })]),
+        chunk([call(0, { function: { arguments: '"Paris"}' } })]),
+        chunk([call(1, { id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '{}' } })]),
+        chunk([call(1, { id: '', function: { name: '', arguments: '' } })]),
+        chunk([delta({}, { finish_reason: 'tool_calls' })]),
+      );
+      expect(acc.toChatCompletion().choices[0]).toStrictEqual({
+        index: 0,
+        finish_reason: 'tool_calls',
+        logprobs: null,
+        message: {
+          role: 'assistant',
+          content: null,
+          refusal: null,
+          tool_calls: [
+            { id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+            { id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+          ],
+        },
+      });
+    });
+
+    it('should sort tool calls and choices by index whatever order they came in', () => {
+      const acc = merge(
+        chunk([{ index: 2, delta: { role: 'assistant', content: 'c', tool_calls: [{ index: 5, id: 'x5', function: { name: 'f', arguments: '5' } }] }, finish_reason: null }]),
+        chunk([{ index: 0, delta: { role: 'assistant', content: 'a', tool_calls: [{ index: 1, id: 'x1', function: { name: 'g', arguments: '1' } }] }, finish_reason: 'stop' }]),
+        chunk([{ index: 2, delta: { tool_calls: [{ index: 0, id: 'x0', function: { name: 'h', arguments: '0' } }] }, finish_reason: 'stop' }]),
+        chunk([{ index: 1, delta: { role: 'assistant', content: 'b' }, finish_reason: 'stop' }]),
+      );
+      const completion = acc.toChatCompletion();
+      expect(completion.choices.map((c) => c.index)).toEqual([0, 1, 2]);
+      expect(completion.choices.map((c) => c.message.content)).toEqual(['a', 'b', 'c']);
+      expect(completion.choices[2]?.message.tool_calls?.map((c) => c.id)).toEqual(['x0', 'x5']);
+      expect(acc.snapshot().choices[2]?.message.tool_calls?.map((c) => c.index)).toEqual([0, 5]);
+    });
+
+    it('should add tool_calls only once some came (an empty array adds nothing)', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'x', tool_calls: [] })]), chunk([delta({ tool_calls: null }, { finish_reason: 'stop' })]));
+      expect(acc.toChatCompletion().choices[0]?.message).not.toHaveProperty('tool_calls');
+      expect(acc.snapshot().choices[0]?.message).not.toHaveProperty('tool_calls');
+    });
+
+    it('should fill id, type and name of a tool call that never got them, and keep unknown tool-call fields', () => {
+      const completion = merge(
+        chunk([delta({ role: 'assistant', tool_calls: [{ index: 0, function: { arguments: '{}', strict: true }, extra: 1 }] }, { finish_reason: 'tool_calls' })]),
+      ).toChatCompletion();
+      expect(completion.choices[0]?.message.tool_calls).toStrictEqual([
+        { id: '', type: 'function', extra: 1, function: { name: '', arguments: '{}', strict: true } },
+      ]);
+    });
+
+    it('should continue or start tool calls by id when a server omits index', () => {
+      const completion = merge(
+        chunk([delta({ role: 'assistant', tool_calls: [{ id: 'a', type: 'function', function: { name: 'f', arguments: '{"x"' } }] })]),
+        chunk([delta({ tool_calls: [{ function: { arguments: ':1}' } }] })]),
+        chunk([delta({ tool_calls: [{ id: 'b', type: 'function', function: { name: 'g', arguments: '{}' } }] })]),
+        chunk([delta({ tool_calls: [{ id: 'a', function: { arguments: '' } }] }, { finish_reason: 'tool_calls' })]),
+      ).toChatCompletion();
+      expect(completion.choices[0]?.message.tool_calls).toStrictEqual([
+        { id: 'a', type: 'function', function: { name: 'f', arguments: '{"x":1}' } },
+        { id: 'b', type: 'function', function: { name: 'g', arguments: '{}' } },
+      ]);
+    });
+
+    it('should merge the legacy function_call: name set, arguments concatenated', () => {
+      const completion = merge(
+        chunk([delta({ role: 'assistant', content: null, function_call: { name: 'get_weather', arguments: '' } })]),
+        chunk([delta({ function_call: { arguments: '{"city"' } })]),
+        chunk([delta({ function_call: { arguments: ':"Oslo"}' } })]),
+        chunk([delta({}, { finish_reason: 'function_call' })]),
+      ).toChatCompletion();
+      expect(completion.choices[0]?.message).toStrictEqual({
+        role: 'assistant',
+        content: null,
+        refusal: null,
+        function_call: { name: 'get_weather', arguments: '{"city":"Oslo"}' },
+      });
+    });
+
+    it('should merge audio: data and transcript concatenated, id and expires_at set', () => {
+      const completion = merge(
+        chunk([delta({ role: 'assistant', audio: { id: 'audio_1', transcript: 'Hel', data: 'AA' } })]),
+        chunk([delta({ audio: { transcript: 'lo', data: 'BB' } })]),
+        chunk([delta({ audio: { expires_at: 99 } }, { finish_reason: 'stop' })]),
+      ).toChatCompletion();
+      expect(completion.choices[0]?.message.audio).toStrictEqual({ id: 'audio_1', transcript: 'Hello', data: 'AABB', expires_at: 99 });
+    });
+
+    it('should append logprobs content and refusal arrays, null when none came', () => {
+      const token = (t: string) => ({ token: t, logprob: -1, bytes: [1], top_logprobs: [] });
+      const completion = merge(
+        chunk([delta({ role: 'assistant', content: '' }, { logprobs: { content: [], refusal: null } })]),
+        chunk([delta({ content: 'a' }, { logprobs: { content: [token('a')], refusal: null } })]),
+        chunk([delta({ content: 'b' }, { logprobs: { content: [token('b'), token('c')], refusal: null } })]),
+        chunk([delta({}, { logprobs: null, finish_reason: 'stop' })]),
+      ).toChatCompletion();
+      expect(completion.choices[0]?.logprobs).toStrictEqual({ content: [token('a'), token('b'), token('c')], refusal: null });
+      const none = merge(chunk([delta({ role: 'assistant', content: 'x' }, { finish_reason: 'stop', logprobs: null })])).toChatCompletion();
+      expect(none.choices[0]?.logprobs).toBeNull();
+    });
+
+    it('should not mutate the chunks it merges', () => {
+      const chunks = [
+        chunk([delta({ role: 'assistant', content: '', tool_calls: [{ index: 0, id: 'a', function: { name: 'f', arguments: '{' } }] }, { logprobs: { content: [{ token: 'x' }], refusal: null } })]),
+        chunk([delta({ content: 'y', tool_calls: [{ index: 0, function: { arguments: '}' } }] }, { logprobs: { content: [{ token: 'y' }], refusal: null }, finish_reason: 'stop' })]),
+      ];
+      const before = JSON.stringify(chunks);
+      const acc = merge(...chunks);
+      acc.snapshot();
+      acc.toChatCompletion();
+      expect(JSON.stringify(chunks)).toBe(before);
+    });
+
+    it('should treat a "__proto__" key in the JSON as an ordinary field', () => {
+      const parsed = JSON.parse(
+        '{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","__proto__":{"polluted":true},' +
+          '"choices":[{"index":0,"delta":{"role":"assistant","content":"x","__proto__":{"p":1}},"finish_reason":"stop"}]}',
+      ) as ChatCompletionChunk;
+      const acc = merge(parsed);
+      const completion = acc.toChatCompletion();
+      const snapshot = acc.snapshot();
+      expect(Object.getPrototypeOf(completion)).toBe(Object.prototype);
+      expect(Object.getPrototypeOf(snapshot)).toBe(Object.prototype);
+      expect(Object.getPrototypeOf(completion.choices[0]?.message)).toBe(Object.prototype);
+      expect(Object.getOwnPropertyDescriptor(completion, '__proto__')?.value).toEqual({ polluted: true });
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    });
+
+    it('should throw a TypeError naming the field of a malformed chunk', () => {
+      expect(() => merge(null as unknown as ChatCompletionChunk)).toThrow(new TypeError('Invalid chat-completion chunk: chunk must be an object, got null'));
+      expect(() => merge(chunk({} as unknown as Choice[]))).toThrow(/chunk\.choices must be an array, got an object/);
+      expect(() => merge(chunk([delta({ content: 5 })]))).toThrow(/chunk\.choices\[0\]\.delta\.content must be a string, got a number/);
+      expect(() => merge(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: 1 } }] })]))).toThrow(
+        /tool_calls\[0\]\.function\.arguments must be a string/,
+      );
+      expect(() => merge(chunk([delta({}, { logprobs: { content: 'x' } })]))).toThrow(/logprobs\.content must be an array/);
+      expect(() => merge(chunk([delta({}, { index: -1 })]))).toThrow(/chunk\.choices\[0\]\.index must be a non-negative integer, got a number/);
+      expect(() => merge(chunk([delta({ role: 'assistant' }), delta({}, { index: '1' })]))).toThrow(/chunk\.choices\[1\]\.index must be a non-negative integer, got a string/);
+      expect(() => merge(chunk([delta({ tool_calls: [{ index: 0 }, { index: 1.5 }] })]))).toThrow(
+        /chunk\.choices\[0\]\.delta\.tool_calls\[1\]\.index must be a non-negative integer/,
+      );
+      expect(() => merge(chunk([delta({ tool_calls: [{ index: 0, function: { name: 3 } }] })]))).toThrow(
+        /chunk\.choices\[0\]\.delta\.tool_calls\[0\]\.function\.name must be a string, got a number/,
+      );
+      expect(() => merge(chunk([delta({ function_call: { arguments: [] } })]))).toThrow(
+        /chunk\.choices\[0\]\.delta\.function_call\.arguments must be a string, got an array/,
+      );
+      expect(() => merge(chunk([], { usage: 5 }))).toThrow(/chunk\.usage must be an object, got a number/);
+    });
+
+    it('should take a missing choice index from the position in the chunk', () => {
+      const acc = merge(chunk([{ delta: { role: 'assistant', content: 'a' }, finish_reason: 'stop' }, { delta: { role: 'assistant', content: 'b' }, finish_reason: 'stop' }]));
+      expect(acc.toChatCompletion().choices.map((c) => [c.index, c.message.content])).toEqual([[0, 'a'], [1, 'b']]);
+    });
+
+    it('should merge a chunk without choices, and a choice without delta', () => {
+      const acc = merge(
+        { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm' } as unknown as ChatCompletionChunk,
+        chunk([{ index: 0, content_filter_results: { hate: { filtered: false } } }]),
+        chunk([delta({ role: 'assistant', content: 'x' }, { finish_reason: 'stop' })]),
+      );
+      expect(acc.toChatCompletion().choices[0]).toStrictEqual({
+        index: 0,
+        message: { role: 'assistant', content: 'x', refusal: null },
+        finish_reason: 'stop',
+        logprobs: null,
+        content_filter_results: { hate: { filtered: false } },
+      });
+    });
+
+    it('should return plain arrays that later pushes do not change', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' }, { logprobs: { content: [{ token: 'a' }], refusal: null }, finish_reason: 'stop' })]));
+      const first = acc.toChatCompletion();
+      acc.push(chunk([delta({ content: 'b' }, { logprobs: { content: [{ token: 'b' }], refusal: null } })]));
+      expect(first.choices[0]?.logprobs?.content).toEqual([{ token: 'a' }]);
+      expect(first.choices[0]?.message.content).toBe('a');
+      expect(acc.toChatCompletion().choices[0]?.logprobs?.content).toEqual([{ token: 'a' }, { token: 'b' }]);
+    });
+  });
+
+  describe('incomplete streams', () => {
+    it('should throw IncompleteStreamError no-chunks without partial when nothing came', () => {
+      const acc = new ChatCompletionAccumulator();
+      expect(acc.hasOutput()).toBe(false);
+      let error: unknown;
+      try {
+        acc.toChatCompletion();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(IncompleteStreamError);
+      expect(error).toMatchObject({ reason: 'no-chunks', name: 'IncompleteStreamError' });
+      expect((error as IncompleteStreamError).partial).toBeUndefined();
+    });
+
+    it('should throw IncompleteStreamError unfinished-choice with partial when a choice has no finish_reason', () => {
+      const acc = merge(
+        chunk([{ index: 0, delta: { role: 'assistant', content: 'done' }, finish_reason: 'stop' }, { index: 1, delta: { role: 'assistant', content: 'cut' }, finish_reason: null }]),
+      );
+      let error: unknown;
+      try {
+        acc.toChatCompletion();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(IncompleteStreamError);
+      expect((error as IncompleteStreamError).reason).toBe('unfinished-choice');
+      expect((error as Error).message).toBe('The stream completed, but choice 1 never got a finish_reason');
+      expect(json((error as IncompleteStreamError).partial)?.choices.map((c) => c.message.content)).toEqual(['done', 'cut']);
+    });
+  });
+
+  describe('snapshot', () => {
+    it('should give an empty snapshot before any chunk', () => {
+      expect(new ChatCompletionAccumulator().snapshot()).toStrictEqual({
+        id: '',
+        object: 'chat.completion',
+        created: 0,
+        model: '',
+        choices: [],
+      });
+    });
+
+    it('should show the stream so far in the snapshot shape', () => {
+      const acc = merge(
+        chunk([delta({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'c', type: 'function', function: { name: 'f', arguments: '{' } }] })], { system_fingerprint: null, service_tier: 'default' }),
+      );
+      expect(acc.snapshot()).toStrictEqual({
+        id: 'chatcmpl-1',
+        object: 'chat.completion',
+        created: 1_700_000_000,
+        model: 'gpt-4o',
+        service_tier: 'default',
+        choices: [
+          {
+            index: 0,
+            finish_reason: null,
+            logprobs: null,
+            message: {
+              role: 'assistant',
+              content: null,
+              refusal: null,
+              tool_calls: [{ index: 0, id: 'c', type: 'function', function: { name: 'f', arguments: '{' } }],
+            },
+          },
+        ],
+      });
+    });
+
+    it('should leave out role, id, type and name until they come', () => {
+      const acc = merge(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: '' } }] })]));
+      expect(acc.snapshot().choices[0]?.message).toStrictEqual({
+        content: null,
+        refusal: null,
+        tool_calls: [{ index: 0, function: { arguments: '' } }],
+      });
+    });
+
+    it('should return the same object while nothing changed, a new one after a change', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })]));
+      const first = acc.snapshot();
+      expect(acc.snapshot()).toBe(first);
+      acc.push(chunk([delta({})]));
+      expect(acc.snapshot()).toBe(first);
+      acc.push(chunk([delta({ content: 'b' })]));
+      const second = acc.snapshot();
+      expect(second).not.toBe(first);
+      expect(first.choices[0]?.message.content).toBe('a');
+      expect(second.choices[0]?.message.content).toBe('ab');
+    });
+
+    it('should share the parts that did not change', () => {
+      const acc = merge(
+        chunk([
+          { index: 0, delta: { role: 'assistant', content: 'a', tool_calls: [{ index: 0, id: 't', function: { name: 'f', arguments: '{}' } }] }, finish_reason: null },
+          { index: 1, delta: { role: 'assistant', content: 'x' }, finish_reason: null },
+        ]),
+      );
+      const first = acc.snapshot();
+      acc.push(chunk([{ index: 1, delta: { content: 'y' }, finish_reason: null }]));
+      const second = acc.snapshot();
+      expect(second.choices[0]).toBe(first.choices[0]);
+      expect(second.choices[1]).not.toBe(first.choices[1]);
+      acc.push(chunk([{ index: 0, delta: { content: 'b' }, finish_reason: null }]));
+      const third = acc.snapshot();
+      expect(third.choices[0]?.message.tool_calls).toBe(first.choices[0]?.message.tool_calls);
+      expect(third.choices[1]).toBe(second.choices[1]);
+      acc.push(chunk([], { usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+      const fourth = acc.snapshot();
+      expect(fourth).not.toBe(third);
+      expect(fourth.choices).toBe(third.choices);
+    });
+
+    it('should never change an earlier snapshot, also for long logprobs and many tool calls', () => {
+      const acc = new ChatCompletionAccumulator();
+      const snapshots: ChatCompletionSnapshot[] = [];
+      const frozen: string[] = [];
+      for (let i = 0; i < 80; i++) {
+        acc.push(
+          chunk([
+            delta(
+              { content: `${i} `, tool_calls: [{ index: i % 40, id: `call_${i % 40}`, function: { arguments: `${i},` } }] },
+              { logprobs: { content: [{ token: `${i}` }], refusal: null } },
+            ),
+          ]),
+        );
+        const snapshot = acc.snapshot();
+        snapshots.push(snapshot);
+        if (i % 7 === 0) frozen.push(JSON.stringify(snapshot)); // read some early, to test memoised views too
+        else frozen.push('');
+      }
+      snapshots.forEach((snapshot, i) => {
+        const fresh = new ChatCompletionAccumulator();
+        for (let k = 0; k <= i; k++) fresh.push(rebuild(k));
+        expect(json(snapshot)).toStrictEqual(json(fresh.snapshot()));
+        if (frozen[i]) expect(JSON.stringify(snapshot)).toBe(frozen[i]);
+        const logprobs = snapshot.choices[0]?.logprobs?.content;
+        expect(logprobs).toHaveLength(i + 1);
+        expect(Array.isArray(logprobs)).toBe(true);
+        expect(snapshot.choices[0]?.message.tool_calls).toHaveLength(Math.min(i + 1, 40));
+      });
+
+      function rebuild(k: number): ChatCompletionChunk {
+        return chunk([
+          delta(
+            { content: `${k} `, tool_calls: [{ index: k % 40, id: `call_${k % 40}`, function: { arguments: `${k},` } }] },
+            { logprobs: { content: [{ token: `${k}` }], refusal: null } },
+          ),
+        ]);
+      }
+    });
+
+    it('should show long lists as plain values to JSON, spread, structuredClone and console.log', () => {
+      const acc = new ChatCompletionAccumulator();
+      for (let i = 0; i < 40; i++) acc.push(chunk([delta({ content: 'x' }, { logprobs: { content: [{ token: `t${i}` }], refusal: null } })]));
+      const snapshot = acc.snapshot();
+      const logprobs = snapshot.choices[0]?.logprobs;
+      expect(Object.keys(logprobs ?? {})).toEqual(['content', 'refusal']);
+      expect({ ...logprobs }.content).toHaveLength(40);
+      expect(structuredClone(logprobs)?.content).toHaveLength(40);
+      expect(inspect(logprobs, { depth: 0 })).toBe('{ content: [Array], refusal: null }');
+      expect(inspect(logprobs?.content?.[39])).toContain("'t39'");
+      expect(logprobs?.content).toBe(logprobs?.content); // memoised: the same array on every read
+    });
+  });
+});

@@ -1,0 +1,62 @@
+import fc from 'fast-check';
+import { PersistentVector } from '../../lib/accumulation/persistentVector.js';
+
+describe('PersistentVector', () => {
+  it('should start empty', () => {
+    const empty = PersistentVector.empty<number>();
+    expect(empty.size).toBe(0);
+    expect(empty.toArray()).toEqual([]);
+    expect(empty.get(0)).toBeUndefined();
+  });
+
+  it('should append and replace without changing the vector it came from', () => {
+    const a = PersistentVector.of(['x', 'y']);
+    const b = a.set(2, 'z');
+    const c = b.set(0, 'X');
+    expect(a.toArray()).toEqual(['x', 'y']);
+    expect(b.toArray()).toEqual(['x', 'y', 'z']);
+    expect(c.toArray()).toEqual(['X', 'y', 'z']);
+    expect([c.get(0), c.get(2), c.get(3), c.get(-1)]).toEqual(['X', 'z', undefined, undefined]);
+  });
+
+  it('should throw a RangeError for an index past the end or not an integer', () => {
+    const a = PersistentVector.of([1]);
+    expect(() => a.set(2, 0)).toThrow(RangeError);
+    expect(() => a.set(-1, 0)).toThrow(RangeError);
+    expect(() => a.set(0.5, 0)).toThrow(RangeError);
+  });
+
+  it('should behave as a copied array for any sequence of appends and replacements, keeping every version', () => {
+    const op = fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true }), value: fc.integer() });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 1200 }), (ops) => {
+        let vector = PersistentVector.empty<number>();
+        let model: number[] = [];
+        const versions: [PersistentVector<number>, number[]][] = [];
+        for (const { at, value } of ops) {
+          const index = Math.floor(at * (model.length + 1)); // 0 ..= size: replace or append
+          vector = vector.set(index, value);
+          model = model.slice();
+          model[index] = value;
+          versions.push([vector, model]);
+        }
+        for (const [v, m] of versions.filter((_, i) => i % 97 === 0 || i === versions.length - 1)) {
+          expect(v.size).toBe(m.length);
+          expect(v.toArray()).toEqual(m);
+          if (m.length > 0) expect(v.get(m.length - 1)).toBe(m[m.length - 1]);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('should grow past one and two levels of nodes', () => {
+    const values = Array.from({ length: 32 * 32 + 5 }, (_, i) => i);
+    const vector = PersistentVector.of(values);
+    expect(vector.toArray()).toEqual(values);
+    expect(vector.get(32 * 32 + 4)).toBe(32 * 32 + 4);
+    const changed = vector.set(33, -1);
+    expect(changed.get(33)).toBe(-1);
+    expect(vector.get(33)).toBe(33);
+  });
+});

@@ -1,0 +1,200 @@
+import { TestScheduler } from 'rxjs/testing';
+import { lastValueFrom, of, tap } from 'rxjs';
+import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
+import { IncompleteStreamError, StreamAPIError } from '../../lib/errors.js';
+import { estimateUsageFor } from '../../lib/tokens/estimateUsage.js';
+import { chunk, usageChunk } from '../helpers/chunk.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot } from '../../lib/types.js';
+
+// The usage estimate belongs to the tokens module; here we only check that the hook is called.
+jest.mock('../../lib/tokens/estimateUsage.js', () => ({
+  ...jest.requireActual<object>('../../lib/tokens/estimateUsage.js'),
+  estimateUsageFor: jest.fn(() => ({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 })),
+}));
+
+const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
+
+const values: Record<string, ChatCompletionChunk> = {
+  r: chunk({ role: 'assistant', content: '' }),
+  a: chunk({ content: 'Hel' }),
+  b: chunk({ content: 'lo' }),
+  f: chunk({}, { finish_reason: 'stop' }),
+  u: usageChunk(3, 2),
+};
+
+function completion(content: string, extra: Partial<ChatCompletion> = {}): ChatCompletion {
+  return {
+    id: 'chatcmpl-1',
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model: 'gpt-4o-mini',
+    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+    ...extra,
+  };
+}
+
+describe('toChatCompletion', () => {
+  let testScheduler: TestScheduler;
+
+  beforeEach(() => {
+    testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    jest.mocked(estimateUsageFor).mockClear();
+  });
+
+  it('should emit one ChatCompletion when the source completes', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -r-a-b-f-u-|', values);
+      const e1subs = '  ^----------!';
+      const expected = ' -----------(C|)';
+
+      expectObservable(e1.pipe(toChatCompletion())).toBe(expected, { C: completion('Hello', { usage }) });
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should emit for a single finished chunk', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  --x--|', { x: chunk({ role: 'assistant', content: 'Hi' }, { finish_reason: 'stop' }) });
+      const e1subs = '  ^----!';
+      const expected = ' -----(C|)';
+
+      expectObservable(e1.pipe(toChatCompletion())).toBe(expected, { C: completion('Hi') });
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should error with IncompleteStreamError no-chunks on an empty source', () => {
+    let caught: unknown;
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold<ChatCompletionChunk>('  |');
+      const e1subs = '  (^!)';
+      const expected = ' #';
+
+      const result = e1.pipe(toChatCompletion(), tap({ error: (e: unknown) => (caught = e) }));
+      expectObservable(result).toBe(expected, undefined, expect.any(IncompleteStreamError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(caught).toMatchObject({ reason: 'no-chunks' });
+    expect((caught as IncompleteStreamError).partial).toBeUndefined();
+  });
+
+  it('should not emit or complete on a source that never emits', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold<ChatCompletionChunk>('  -');
+      const e1subs = '  ^';
+      const expected = ' -';
+
+      expectObservable(e1.pipe(toChatCompletion())).toBe(expected);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should error with IncompleteStreamError unfinished-choice and partial when a choice has no finish_reason', () => {
+    let caught: unknown;
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -r-a-|', values);
+      const e1subs = '  ^----!';
+      const expected = ' -----#';
+
+      const result = e1.pipe(toChatCompletion(), tap({ error: (e: unknown) => (caught = e) }));
+      expectObservable(result).toBe(expected, undefined, expect.any(IncompleteStreamError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect(caught).toMatchObject({ reason: 'unfinished-choice' });
+    expect((caught as IncompleteStreamError).partial?.choices[0]?.message.content).toBe('Hel');
+    expect((caught as IncompleteStreamError).partial?.choices[0]?.finish_reason).toBeNull();
+  });
+
+  it('should pass a source error on with partial', () => {
+    const error = new StreamAPIError({ message: 'The server had an error', type: 'server_error' });
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -r-a-b-#', values, error);
+      const e1subs = '  ^------!';
+      const expected = ' -------#';
+
+      expectObservable(e1.pipe(toChatCompletion())).toBe(expected, undefined, expect.any(StreamAPIError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    const partial: ChatCompletionSnapshot | undefined = error.partial;
+    expect(partial?.choices[0]?.message).toEqual({ role: 'assistant', content: 'Hello', refusal: null });
+  });
+
+  it('should pass an error before any chunk on without partial', () => {
+    const error = new StreamAPIError({ message: 'overloaded' });
+    testScheduler.run(({ cold, expectObservable }) => {
+      const e1 = cold<ChatCompletionChunk>('  -#', undefined, error);
+      const expected = ' -#';
+
+      expectObservable(e1.pipe(toChatCompletion())).toBe(expected, undefined, expect.any(StreamAPIError));
+    });
+    expect(error.partial).toBeUndefined();
+  });
+
+  it('should error with a TypeError carrying partial on a malformed chunk, and unsubscribe', () => {
+    let caught: unknown;
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -r-a-x-f-|', { ...values, x: chunk({ tool_calls: 'x' as unknown as [] }) });
+      const e1subs = '  ^----!';
+      const expected = ' -----#';
+
+      const result = e1.pipe(toChatCompletion(), tap({ error: (e: unknown) => (caught = e) }));
+      expectObservable(result).toBe(expected, undefined, expect.any(TypeError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    expect((caught as { partial?: ChatCompletionSnapshot }).partial?.choices[0]?.message.content).toBe('Hel');
+  });
+
+  it('should allow unsubscribing early', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -r-a-b-f-u-|', values);
+      const unsub = '   -----!';
+      const e1subs = '  ^----!';
+      const expected = ' ------';
+
+      expectObservable(e1.pipe(toChatCompletion()), unsub).toBe(expected);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should keep a separate state per subscription', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const e1 = cold('  -r-a-f-|', values);
+      const result = e1.pipe(toChatCompletion());
+      const expected = ' -------(C|)';
+
+      expectObservable(result).toBe(expected, { C: completion('Hel') });
+      expectObservable(result).toBe(expected, { C: completion('Hel') });
+    });
+  });
+
+  it('should merge the usage chunk after the finish chunk and a moderation chunk after it', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const moderation = { input: { flagged: false }, output: { flagged: false } };
+      const m = chunk(null, { chunk: { usage: null, moderation } as unknown as Partial<ChatCompletionChunk> });
+      const e1 = cold('  -r-a-f-u-m-|', { ...values, m });
+      const expected = ' -----------(C|)';
+
+      expectObservable(e1.pipe(toChatCompletion())).toBe(expected, {
+        C: completion('Hel', { usage, moderation } as unknown as Partial<ChatCompletion>),
+      });
+    });
+  });
+
+  it('should fill usage through estimateUsageFor only when the server sent none', async () => {
+    const request = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hi' }] };
+    const estimated = await lastValueFrom(of(values['r']!, values['a']!, values['f']!).pipe(toChatCompletion({ estimateUsage: request })));
+    expect(estimated.usage).toEqual({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 });
+    expect(estimateUsageFor).toHaveBeenCalledTimes(1);
+    expect(estimateUsageFor).toHaveBeenCalledWith(expect.objectContaining({ object: 'chat.completion' }), request);
+
+    const counted = await lastValueFrom(of(values['r']!, values['f']!).pipe(toChatCompletion({ estimateUsage: true })));
+    expect(counted.usage).toEqual({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 });
+    expect(estimateUsageFor).toHaveBeenLastCalledWith(expect.objectContaining({ object: 'chat.completion' }), undefined);
+
+    const sent = await lastValueFrom(of(values['r']!, values['f']!, values['u']!).pipe(toChatCompletion({ estimateUsage: request })));
+    expect(sent.usage).toEqual(usage);
+    const none = await lastValueFrom(of(values['r']!, values['f']!).pipe(toChatCompletion()));
+    expect(none).not.toHaveProperty('usage');
+    expect(estimateUsageFor).toHaveBeenCalledTimes(2);
+  });
+});
