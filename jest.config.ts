@@ -10,6 +10,7 @@ const config: Config = {
   // Sources import with `.js` endings (what Node's ES module loader needs in dist/esm).
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testTimeout: 20_000,
+  reporters: ['default', '<rootDir>/scripts/countsReporter.cjs'],
 };
 
 export default config;
