@@ -20,3 +20,15 @@ for (const [format, module, type] of [
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ type }, null, 2)}\n`);
 }
+
+// The ES module build's synchronous `require`, for loading token rank files on first use (see
+// lib/tokens/nodeRequire.ts): Node's `module.createRequire`, reached through
+// `process.getBuiltinModule` (Node >= 20.16) so that no static `node:` import stops browsers and
+// bundlers from loading the package; elsewhere it is undefined and `loadEncoding()` is needed.
+writeFileSync(
+  join(dist, 'esm', 'tokens', 'nodeRequire.js'),
+  `// Written by scripts/build.mjs: the ES module twin of lib/tokens/nodeRequire.ts.
+export const nodeRequire = globalThis.process?.getBuiltinModule?.('node:module')?.createRequire?.(import.meta.url);
+`,
+);
+rmSync(join(dist, 'esm', 'tokens', 'nodeRequire.js.map'), { force: true });

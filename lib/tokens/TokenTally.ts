@@ -1,0 +1,374 @@
+import { advance, toBinary, type BytePairEncoder } from './bpe.js';
+import type { EncodingName } from './encodingForModel.js';
+
+/** Pieces shorter than this (in characters) are simply re-encoded after each delta. */
+const LONG_PIECE = 64;
+/** A growing piece keeps this many of its last bytes at hand to resume its merge from. */
+const WINDOW = 2048;
+
+/** A long last piece whose encoding is resumed after each delta rather than redone. */
+interface Growing {
+  /** Where the piece starts in the tail (UTF-16 index). */
+  start: number;
+  /** Its length (UTF-16 units). */
+  length: number;
+  /** Its bytes from byte offset `base` on. */
+  window: string;
+  base: number;
+  /** Its byte length. */
+  bytes: number;
+  /** The byte offset where each of its tokens starts. */
+  starts: number[];
+  /**
+   * Set when the tail is this one piece and it is a run of a kind that stays one piece while
+   * characters of the same kind are appended (see `RUN_KINDS`): deltas of that kind then skip
+   * the pre-split entirely.
+   */
+  run: RunKind | undefined;
+}
+
+/**
+ * Runs that stay one pre-split piece, per pattern: `rest` tests the characters after the first
+ * (sticky), `first` the first one. Letters: the first alternative (`X?[U…]*[L…]+…` in o200k,
+ * `X?\p{L}+` in cl100k) matches to the end when everything after the first character is in its
+ * lower-letter class; the first may be any non-digit, non-newline character (not an apostrophe
+ * in cl100k, whose first alternative is the contractions). Spaces: with no newline anywhere,
+ * `\s*[\r\n]+` fails and `\s+(?!\S)` takes the whole run.
+ */
+interface RunKind {
+  readonly rest: RegExp;
+  readonly first: RegExp;
+}
+const RUN_KINDS: Readonly<Record<EncodingName, readonly RunKind[]>> = {
+  o200k_base: [
+    { rest: /[\p{Ll}\p{Lm}\p{Lo}\p{M}]*/uy, first: /[^\r\n\p{N}]/uy },
+    { rest: /[^\S\r\n]*/uy, first: /[^\S\r\n]/uy },
+  ],
+  cl100k_base: [
+    { rest: /\p{L}*/uy, first: /[^\r\n\p{N}']/uy },
+    { rest: /[^\S\r\n]*/uy, first: /[^\S\r\n]/uy },
+  ],
+};
+
+/** Whether all of `text` from `from` on is matched by the sticky `run`. */
+function allOf(run: RegExp, text: string, from: number): boolean {
+  run.lastIndex = from;
+  run.exec(text);
+  return run.lastIndex === text.length;
+}
+
+/** Character classes of ASCII, for the runs the pattern reads (a bit per run kind). */
+const SPACE = 1;
+const LETTER = 2;
+const DIGIT = 4;
+const SYMBOL = 8;
+const BREAK = 16;
+const ASCII = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  let bits = 0;
+  if (/\s/u.test(ch)) bits |= SPACE;
+  else if (/\p{L}/u.test(ch)) bits |= LETTER;
+  else if (/\p{N}/u.test(ch)) bits |= DIGIT;
+  else bits |= SYMBOL;
+  if (ch === '\r' || ch === '\n' || ch === '/') bits |= BREAK;
+  ASCII[c] = bits;
+}
+
+/** A run kind: its ASCII bit and the sticky regex for the rest of Unicode. */
+interface Run {
+  readonly bit: number;
+  readonly regex: RegExp;
+}
+const SPACES: Run = { bit: SPACE, regex: /\s*/uy };
+const LETTERS: Run = { bit: LETTER, regex: /[\p{L}\p{M}]*/uy };
+const DIGITS: Run = { bit: DIGIT, regex: /\p{N}*/uy };
+const SYMBOLS: Run = { bit: SYMBOL, regex: /[^\s\p{L}\p{N}]*/uy };
+const BREAKS: Run = { bit: BREAK, regex: /[\r\n/]*/uy };
+
+/** The end of the run of `run` characters in `text` from `from` (ASCII by table, the rest by regex). */
+function runEnd(run: Run, text: string, from: number): number {
+  const length = text.length;
+  let i = from;
+  while (i < length) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) {
+      run.regex.lastIndex = i;
+      run.regex.exec(text);
+      return run.regex.lastIndex;
+    }
+    if (((ASCII[c] as number) & run.bit) === 0) return i;
+    i++;
+  }
+  return length;
+}
+
+const APOSTROPHE = 0x27;
+
+/**
+ * Counts the tokens of a growing text, one appended piece at a time, always equal to a fresh
+ * count of the whole text so far, without re-encoding it.
+ *
+ * Three facts make that exact and cheap:
+ *
+ * 1. The pre-split pattern has no look-behind and no anchors, so the match found at a position
+ *    depends only on the text from there on, and only on the characters the regex engine reads.
+ *    Starting at `p`, the engine reads no further than (see `reach`): the whitespace run from
+ *    `p` and the character after it (`\s+(?!\S)`, `\s*[\r\n]+`); the letter-or-mark run after
+ *    the first character and the character after it, and 2 more when that one is an apostrophe
+ *    (a contraction such as `'ll`); the run of other symbols after the first character, the
+ *    `[\r\n/]` run after it and the character after that; up to 3 digits and the character
+ *    after them; 3 characters from an apostrophe (cl100k's contractions). When all of that lies
+ *    before the end of the text, the piece found at `p` is final whatever is appended: it is
+ *    committed (its tokens added once, its text dropped). Only the pieces from the first one
+ *    that is not final are kept and split again after the next delta: usually the last word.
+ * 2. Byte-pair merges never cross a token boundary of the result, so a long piece that keeps
+ *    growing is encoded by resuming a few tokens before its old end: if re-encoding from token j
+ *    yields token j again as its first token, the old tokens before j followed by the new ones
+ *    are the encoding of the whole piece (two valid encodings that share a token join into a
+ *    valid one, and the valid encoding of a text is unique); else it backs off (doubling), down
+ *    to a full re-encoding.
+ * 3. A tail that is one long run of letters (or of spaces without newlines) stays one piece while
+ *    deltas of the same kind arrive (see `RUN_KINDS`): those deltas skip the pre-split, so a
+ *    64K-letter run streamed in small deltas costs O(delta) each, not a re-scan of the run.
+ *
+ * Specifications (fast-check) check the count after every delta against a fresh count.
+ * @internal
+ */
+export class TokenTally {
+  /** Tokens of the committed (final) pieces. */
+  private committed = 0;
+  /** The text after the committed pieces, as appended parts (joined when it is split again). */
+  private parts: string[] = [];
+  /** The current total. */
+  private total = 0;
+  /** The long last piece, if any. */
+  private growing: Growing | undefined;
+  /** The short pieces of the last split that were not committed: `[start, length, tokens]` triples. */
+  private pending: number[] = [];
+  /** The run kind of the tail when it is one short pending piece of such a run (see `RUN_KINDS`). */
+  private short: RunKind | undefined;
+
+  private readonly kinds: readonly RunKind[];
+
+  /**
+   * @param encoder The encoding's encoder.
+   * @param encoding Its name (it picks the run kinds of its pattern).
+   * @param longPiece Pieces of at least this many characters are resumed rather than re-encoded
+   *   (a parameter so that specifications can send every piece through that path).
+   */
+  constructor(
+    private readonly encoder: BytePairEncoder,
+    encoding: EncodingName,
+    private readonly longPiece = LONG_PIECE,
+  ) {
+    this.kinds = RUN_KINDS[encoding];
+  }
+
+  /** The number of tokens of all text pushed so far. */
+  get count(): number {
+    return this.total;
+  }
+
+  /** Appends `delta` and returns the number of tokens of all text so far. */
+  push(delta: string): number {
+    if (typeof delta !== 'string') throw new TypeError(`Expected a string delta, got ${typeof delta}`);
+    if (delta.length === 0) return this.total;
+    this.parts.push(delta);
+    const growing = this.growing;
+    if (growing?.run !== undefined && allOf(growing.run.rest, delta, 0)) {
+      this.grow(growing, toBinary(delta), growing.length + delta.length);
+      this.total = this.committed + growing.starts.length;
+      return this.total;
+    }
+    const short = this.short;
+    if (short !== undefined && allOf(short.rest, delta, 0)) {
+      // The tail is one short run piece and stays one: count it, no pre-split.
+      const tail = this.parts.join('');
+      if (tail.length < this.longPiece) {
+        const tokens = this.encoder.tokenStarts(toBinary(tail)).length;
+        this.parts = [tail];
+        this.pending = [0, tail.length, tokens];
+        this.total = this.committed + tokens;
+        return this.total;
+      }
+    }
+    this.split(this.parts.length === 1 ? delta : this.parts.join(''));
+    return this.total;
+  }
+
+  /** Splits the tail again, commits its final pieces and counts the others. */
+  private split(tail: string): void {
+    // A trailing high surrogate may pair with the next delta's first unit: treat it as unread.
+    const last = tail.charCodeAt(tail.length - 1);
+    const readable = last >= 0xd800 && last <= 0xdbff ? tail.length - 1 : tail.length;
+    const previous = this.growing;
+    this.growing = undefined;
+    const cached = this.pending;
+    let cursor = 0;
+    const pending: number[] = [];
+    const pattern = this.encoder.pattern;
+    pattern.lastIndex = 0;
+    let committing = true;
+    let keepFrom = 0;
+    let open = 0;
+    let match: RegExpExecArray | null;
+    while ((match = pattern.exec(tail)) !== null) {
+      const piece = match[0];
+      if (piece.length === 0) {
+        pattern.lastIndex = advance(tail, pattern.lastIndex);
+        continue;
+      }
+      const start = match.index;
+      const end = start + piece.length;
+      const isLast = end === tail.length;
+      // The count of a short piece the last split saw too (same start, same length: same text).
+      let tokens = -1;
+      if (piece.length < this.longPiece) {
+        while (cursor < cached.length && (cached[cursor] as number) < start) cursor += 3;
+        if (cached[cursor] === start && cached[cursor + 1] === piece.length) tokens = cached[cursor + 2] as number;
+        else tokens = this.encoder.tokenStarts(toBinary(piece)).length;
+      }
+      // A piece of more than 3 characters that ends the text is never final (see the notes).
+      if (committing && !(isLast && piece.length > 3) && this.reach(tail, start) <= readable) {
+        this.committed += tokens >= 0 ? tokens : this.countLong(piece, start, previous, false);
+        keepFrom = end;
+        if (isLast) break;
+        continue;
+      }
+      committing = false;
+      if (tokens < 0) {
+        tokens = this.countLong(piece, start, previous, isLast);
+      } else {
+        pending.push(start - keepFrom, piece.length, tokens);
+      }
+      open += tokens;
+      if (isLast) break;
+    }
+    this.pending = pending;
+    this.parts = keepFrom === 0 ? [tail] : keepFrom < tail.length ? [tail.slice(keepFrom)] : [];
+    const growing = this.growing as Growing | undefined; // set by countLong
+    const rest = tail.length - keepFrom;
+    this.short =
+      pending.length === 3 && pending[0] === 0 && pending[1] === rest && rest < this.longPiece
+        ? this.runKind(tail, keepFrom)
+        : undefined;
+    if (growing !== undefined) {
+      growing.start -= keepFrom;
+      growing.run =
+        growing.start === 0 && growing.length === tail.length - keepFrom
+          ? this.runKind(tail, keepFrom)
+          : undefined;
+    }
+    this.total = this.committed + open;
+  }
+
+  /** The run kind of `text` from `from` (the whole tail, one piece), if any. */
+  private runKind(text: string, from: number): RunKind | undefined {
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 0xd800 && last <= 0xdbff) return undefined;
+    for (const kind of this.kinds) {
+      kind.first.lastIndex = from;
+      if (!kind.first.test(text)) continue;
+      if (allOf(kind.rest, text, kind.first.lastIndex)) return kind;
+    }
+    return undefined;
+  }
+
+  /**
+   * How far the pattern may read when it matches at `start` (exclusive): the maximum over its
+   * alternatives, each bounded by the runs of its character classes (see the notes).
+   */
+  private reach(text: string, start: number): number {
+    const length = text.length;
+    const next = start < length ? advance(text, start) : start;
+    const spaces = runEnd(SPACES, text, start) + 1;
+    const letterEnd = runEnd(LETTERS, text, next);
+    const letters = letterEnd + (text.charCodeAt(letterEnd) === APOSTROPHE ? 3 : 1);
+    const breaks = runEnd(BREAKS, text, runEnd(SYMBOLS, text, next)) + 1;
+    const digits = Math.min(runEnd(DIGITS, text, start) + 1, start + 3);
+    const contraction = text.charCodeAt(start) === APOSTROPHE ? start + 3 : start + 1;
+    return Math.max(spaces, letters, breaks, digits, contraction);
+  }
+
+  /** The tokens of one long piece, resumed from `previous` when it is the same piece grown; kept as `growing` when last. */
+  private countLong(piece: string, start: number, previous: Growing | undefined, isLast: boolean): number {
+    const encoder = this.encoder;
+    let growing: Growing;
+    if (previous !== undefined && previous.start === start && previous.length <= piece.length) {
+      // The same text as before (the tail only grows), and maybe more: encode only the new
+      // characters and resume the merge near the old end.
+      growing = previous;
+      if (piece.length > previous.length) {
+        const lastUnit = piece.charCodeAt(previous.length - 1);
+        if (lastUnit >= 0xd800 && lastUnit <= 0xdbff) {
+          growing = fresh(encoder, start, piece);
+        } else {
+          this.grow(growing, toBinary(piece.slice(previous.length)), piece.length, () => toBinary(piece));
+        }
+      }
+    } else {
+      growing = fresh(encoder, start, piece);
+    }
+    if (isLast) this.growing = growing;
+    return growing.starts.length;
+  }
+
+  /** Appends `added` bytes to a growing piece and resumes its encoding. */
+  private grow(growing: Growing, added: string, length: number, whole?: () => string): void {
+    const encoder = this.encoder;
+    const window = growing.window + added;
+    const starts = growing.starts;
+    growing.length = length;
+    growing.bytes += added.length;
+    for (let back = 2; ; back *= 2) {
+      const j = starts.length - back;
+      const from = j > 0 ? (starts[j] as number) : -1;
+      if (j <= 0 || from < growing.base) {
+        // Backed off past the window: encode the whole piece again.
+        const bytes = whole !== undefined ? whole() : toBinary(this.parts.join('').slice(growing.start));
+        growing.starts = encoder.tokenStarts(bytes).slice();
+        setWindow(growing, bytes, 0);
+        return;
+      }
+      const firstEnd = (starts[j + 1] as number) - from;
+      const again = encoder.tokenStarts(window.slice(from - growing.base));
+      const againFirstEnd = again.length > 1 ? (again[1] as number) : growing.bytes - from;
+      if (againFirstEnd !== firstEnd) continue;
+      starts.length = j;
+      for (const s of again) starts.push(s + from);
+      setWindow(growing, window, growing.base);
+      return;
+    }
+  }
+}
+
+/** A growing piece encoded from scratch. */
+function fresh(encoder: BytePairEncoder, start: number, piece: string): Growing {
+  const bytes = toBinary(piece);
+  const growing: Growing = { start, length: piece.length, window: '', base: 0, bytes: bytes.length, starts: encoder.tokenStarts(bytes).slice(), run: undefined };
+  setWindow(growing, bytes, 0);
+  return growing;
+}
+
+/** Keeps about the last `WINDOW` bytes of a growing piece (from a token start), given `bytes` from byte `base`. */
+function setWindow(growing: Growing, bytes: string, base: number): void {
+  if (bytes.length <= 2 * WINDOW) {
+    growing.window = bytes;
+    growing.base = base;
+    return;
+  }
+  const starts = growing.starts;
+  const wanted = growing.bytes - WINDOW;
+  // The last token start at or before `wanted` (binary search).
+  let low = 0;
+  let high = starts.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((starts[mid] as number) <= wanted) low = mid;
+    else high = mid - 1;
+  }
+  const cut = Math.max(starts[low] as number, base);
+  growing.window = bytes.slice(cut - base);
+  growing.base = cut;
+}

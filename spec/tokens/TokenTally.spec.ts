@@ -1,0 +1,109 @@
+import fc from 'fast-check';
+import { encoderFor } from '../../lib/tokens/loadEncoding.js';
+import { TokenTally } from '../../lib/tokens/TokenTally.js';
+import type { EncodingName } from '../../lib/tokens/encodingForModel.js';
+import { anyText, PERSIAN } from './helpers.js';
+
+/** A text and the lengths to cut it into (the deltas, in order; the rest is one last delta). */
+const cutText = (text: fc.Arbitrary<string>, maxDelta: number): fc.Arbitrary<{ text: string; deltas: string[] }> =>
+  fc.tuple(text, fc.array(fc.integer({ min: 0, max: maxDelta }), { maxLength: 200 })).map(([whole, cuts]) => {
+    const deltas: string[] = [];
+    let at = 0;
+    for (const cut of cuts) {
+      if (at >= whole.length) break;
+      deltas.push(whole.slice(at, at + cut));
+      at += cut;
+    }
+    if (at < whole.length) deltas.push(whole.slice(at));
+    return { text: whole, deltas };
+  });
+
+/**
+ * Pushes every delta and checks the running count against a fresh count of the text so far
+ * (after every delta, or every `every`-th one and the last).
+ */
+function checkRunning(encoding: EncodingName, deltas: readonly string[], longPiece?: number, every = 1): void {
+  const encoder = encoderFor(encoding);
+  const tally = new TokenTally(encoder, encoding, longPiece);
+  let text = '';
+  for (let i = 0; i < deltas.length; i++) {
+    const delta = deltas[i] as string;
+    text += delta;
+    const running = tally.push(delta);
+    if (i % every !== 0 && i !== deltas.length - 1) continue;
+    if (running !== encoder.count(text)) {
+      throw new Error(`after ${JSON.stringify(text)}: running ${running}, fresh ${encoder.count(text)}`);
+    }
+    expect(tally.count).toBe(running);
+  }
+}
+
+const encodings = fc.constantFrom<EncodingName>('o200k_base', 'cl100k_base');
+const longPieces = fc.constantFrom(1, 2, 5, 64);
+
+describe('TokenTally', () => {
+  it('should equal a fresh count of the text so far after every delta (any text, any cuts)', () => {
+    fc.assert(
+      fc.property(cutText(anyText(60), 8), encodings, longPieces, ({ deltas }, encoding, longPiece) => {
+        checkRunning(encoding, deltas, longPiece);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('should equal a fresh count inside long pieces: runs of letters, spaces, symbols, digits', () => {
+    const runs = fc.string({
+      unit: fc.constantFrom('a', 'b', 'ab', 'A', 'ب', 'س', 'ی', '\u064E', ' ', '\t', '=', '-', '/', '1', "'", 's', '\n'),
+      minLength: 1,
+      maxLength: 600,
+    });
+    fc.assert(
+      fc.property(cutText(runs, 12), encodings, longPieces, ({ deltas }, encoding, longPiece) => {
+        checkRunning(encoding, deltas, longPiece);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('should equal a fresh count on Persian text in small deltas', () => {
+    fc.assert(
+      fc.property(cutText(fc.constant(PERSIAN.repeat(3)), 6), encodings, ({ deltas }, encoding) => {
+        checkRunning(encoding, deltas);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('should follow runs long enough to leave the resume window, and leave a run for other text', () => {
+    for (const encoding of ['o200k_base', 'cl100k_base'] as const) {
+      for (const unit of ['a', 'ب', ' ', 'ab', 'Ab', '=']) {
+        const deltas: string[] = [];
+        for (let i = 0; i < 2000; i++) deltas.push(unit.repeat(1 + (i % 5)));
+        deltas.push(' and then, some words.', '\n', unit.repeat(50));
+        checkRunning(encoding, deltas, undefined, 37);
+      }
+    }
+  });
+
+  it('should count a delta that completes a surrogate pair, and empty deltas', () => {
+    checkRunning('o200k_base', ['Hi ', '\ud83d', '\udc4b', '', ' there', '\ud83d']);
+    checkRunning('o200k_base', ['\ud83d', '\udc4b'.repeat(1)]);
+    checkRunning('cl100k_base', ['a'.repeat(100), '\ud83d', '\udc4b', 'b'.repeat(100)]);
+  });
+
+  it('should throw a TypeError for a delta that is not a string', () => {
+    const tally = new TokenTally(encoderFor('o200k_base'), 'o200k_base');
+    expect(() => tally.push(3 as unknown as string)).toThrow(TypeError);
+  });
+
+  it('should stream a 64K run without whitespace fast (the run is not re-scanned per delta)', () => {
+    // A guard against quadratic behaviour, not a benchmark: measured ~0.1 s for each.
+    for (const unit of ['a', 'ب']) {
+      const started = performance.now();
+      const tally = new TokenTally(encoderFor('o200k_base'), 'o200k_base');
+      for (let i = 0; i < 65_536; i += 4) tally.push(unit.repeat(4));
+      expect(tally.count).toBe(encoderFor('o200k_base').count(unit.repeat(65_536)));
+      expect(performance.now() - started).toBeLessThan(5000);
+    }
+  });
+});

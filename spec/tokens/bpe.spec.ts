@@ -1,0 +1,86 @@
+import fc from 'fast-check';
+import { BytePairEncoder, mergeLarge, mergeSmall, toBinary, withoutCaptures } from '../../lib/tokens/bpe.js';
+import { encoderFor } from '../../lib/tokens/loadEncoding.js';
+import { anyText, codeUnitText } from './helpers.js';
+
+describe('bpe', () => {
+  describe('toBinary', () => {
+    it('should give the bytes TextEncoder gives, one unit per byte (lone surrogates as U+FFFD)', () => {
+      const encoder = new TextEncoder();
+      fc.assert(
+        fc.property(fc.oneof(anyText(40), codeUnitText(40)), (text) => {
+          const expected = Array.from(encoder.encode(text));
+          const bytes = toBinary(text);
+          expect(Array.from(bytes, (c) => c.charCodeAt(0))).toEqual(expected);
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('should return ASCII text as is and handle texts longer than one conversion batch', () => {
+      expect(toBinary('plain ascii')).toBe('plain ascii');
+      const long = 'ب'.repeat(20_000);
+      expect(toBinary(long)).toHaveLength(40_000);
+      expect(toBinary(long).slice(0, 2)).toBe('\xd8\xa8');
+    });
+  });
+
+  describe('withoutCaptures', () => {
+    it('should make groups non-capturing, leaving escapes, classes and (?…) groups alone', () => {
+      expect(withoutCaptures("(a|b)(?:c)\\(d[(]e(?!f)")).toBe("(?:a|b)(?:c)\\(d[(]e(?!f)");
+    });
+
+    it('should keep the matches of both patterns', () => {
+      for (const name of ['o200k_base', 'cl100k_base'] as const) {
+        const original = new RegExp((require(`js-tiktoken/ranks/${name}`) as { pat_str: string }).pat_str, 'gu');
+        const ours = encoderFor(name).pattern;
+        fc.assert(
+          fc.property(anyText(40), (text) => {
+            expect(Array.from(text.matchAll(ours), (m) => [m.index, m[0]])).toEqual(
+              Array.from(text.matchAll(original), (m) => [m.index, m[0]]),
+            );
+          }),
+          { numRuns: 300 },
+        );
+      }
+    });
+  });
+
+  describe('merge', () => {
+    it('should give the same tokens by plain scan and by heap', () => {
+      const encoder = encoderFor('o200k_base');
+      const pieces = fc.oneof(
+        fc.string({ unit: fc.constantFrom('a', 'b', 'c', 'ab', 'ba', ' ', '='), minLength: 2, maxLength: 120 }),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }).map(toBinary),
+      );
+      fc.assert(
+        fc.property(pieces, (piece) => {
+          fc.pre(piece.length >= 2);
+          const small = mergeSmall(piece, encoder);
+          expect(mergeLarge(piece, encoder)).toEqual(small);
+          expect(small[0]).toBe(0);
+          for (let i = 1; i < small.length; i++) expect(small[i]).toBeGreaterThan(small[i - 1] as number);
+          for (let i = 0; i < small.length; i++) {
+            expect(encoder.ranks.has(piece.slice(small[i], small[i + 1] ?? piece.length))).toBe(true);
+          }
+        }),
+        { numRuns: 400 },
+      );
+    });
+
+    it('should build its ranks from a rank file', () => {
+      const encoder = new BytePairEncoder({
+        pat_str: '\\S+|\\s+',
+        special_tokens: {},
+        bpe_ranks: '! 0 YQ== Yg== IA==\n! 3 YWI= YWJhYg==\n',
+      });
+      expect(encoder.ranks.get('a')).toBe(0);
+      expect(encoder.ranks.get(' ')).toBe(2);
+      expect(encoder.ranks.get('ab')).toBe(3);
+      expect(encoder.maxTokenBytes).toBe(4);
+      // 'ababab' → 'abab' + 'ab' (ab merges first, then abab leftmost); ' ' → 1; 'ba' → b, a.
+      expect(encoder.tokenStarts('ababab')).toEqual([0, 4]);
+      expect(encoder.count('ababab ba')).toBe(5);
+    });
+  });
+});
