@@ -9,6 +9,7 @@ import type {
   CompletionUsage,
 } from '../types.js';
 import { copyFields, newFields, writeField, type Fields, type JsonObject } from './fields.js';
+import { flatten } from './flatten.js';
 import { PersistentVector } from './persistentVector.js';
 import { attachList, ListView } from './views.js';
 
@@ -18,7 +19,10 @@ import { attachList, ListView } from './views.js';
  * Design: `push` merges a chunk into MUTABLE state (plain records, strings grown by `+=`, which V8
  * keeps as ropes, logprobs appended to arrays), touching only what the chunk names: O(chunk).
  * It marks what it changed (a dirty flag per choice, per message, per logprobs, per tool call).
- * `toChatCompletion()` reads that state once, at the end: no snapshot is ever built on the hot path.
+ * The fields today's chunks repeat on every chunk are read by name (`#mergeKnownTopLevel`,
+ * `#mergeKnownChoice`); a chunk or choice with anything else is merged key by key, by the same rules.
+ * `toChatCompletion()` reads that state once, at the end: no snapshot is ever built on the hot path;
+ * it flattens the long strings grown by `+=` (`flatten.ts`).
  *
  * `snapshot()` turns the state into an immutable `ChatCompletionSnapshot` by rebuilding only the
  * objects on a changed path and reusing the previous snapshot's objects for everything else:
@@ -150,6 +154,13 @@ export class ChatCompletionAccumulator {
   /** Other top-level fields (`system_fingerprint`, `service_tier`, `moderation`, …). */
   #fields: Fields | undefined;
   #usage: CompletionUsage | undefined;
+  /**
+   * A `service_tier` / `system_fingerprint` value whose merge is known to change nothing (the last
+   * one merged). Both repeat on every chunk of today's streams: an equal value is skipped before
+   * any `Map` access.
+   */
+  #sameTier: unknown = undefined;
+  #sameFingerprint: unknown = undefined;
   readonly #choices = new IndexedList<ChoiceState>();
 
   // Snapshot bookkeeping.
@@ -186,7 +197,73 @@ export class ChatCompletionAccumulator {
     const choices = record['choices'];
     if (choices != null && !Array.isArray(choices)) throw invalid('chunk.choices', choices, 'an array');
     this.#chunkCount++;
+    if (!this.#mergeKnownTopLevel(record)) this.#mergeTopLevel(record);
 
+    if (choices != null) {
+      for (let i = 0; i < choices.length; i++) this.#mergeChoice(choices[i], i);
+    }
+  }
+
+  /**
+   * The per-chunk fast path for the top level: a chunk made only of the known fields, each of the
+   * expected type, whose `service_tier` and `system_fingerprint` repeat what is merged (as on
+   * every chunk of today's streams). Reads each field by name instead of walking every key through
+   * the switch of `#mergeTopLevel`, and changes exactly what that would. Returns false, having
+   * changed nothing, for any other chunk (an unknown or a malformed field, a new tier or
+   * fingerprint): `#mergeTopLevel` then merges it, in key order, and throws what it throws.
+   */
+  #mergeKnownTopLevel(record: JsonObject): boolean {
+    const tier = record['service_tier'];
+    if (tier !== undefined && tier !== this.#sameTier) return false;
+    const fingerprint = record['system_fingerprint'];
+    // A null or "" fingerprint is dropped: merging it never changes anything.
+    if (fingerprint != null && fingerprint !== '' && fingerprint !== this.#sameFingerprint) return false;
+    const id = record['id'];
+    const created = record['created'];
+    const model = record['model'];
+    const usage = record['usage'];
+    if (id != null && typeof id !== 'string') return false;
+    if (created != null && typeof created !== 'number') return false;
+    if (model != null && typeof model !== 'string') return false;
+    if (usage != null && typeof usage !== 'object') return false;
+    // Only known keys: as many keys as known fields present.
+    let known = 0;
+    if (id !== undefined) known++;
+    if (record['object'] !== undefined) known++;
+    if (created !== undefined) known++;
+    if (model !== undefined) known++;
+    if (tier !== undefined) known++;
+    if (fingerprint !== undefined) known++;
+    if (record['choices'] !== undefined) known++;
+    if (usage !== undefined) known++;
+    if (record['obfuscation'] !== undefined) known++;
+    let keys = 0;
+    for (const _ in record) keys++;
+    if (keys !== known) return false;
+
+    // The same rules as `#mergeTopLevel`; the fields are independent, so their order is free.
+    const filterChunk = id === '';
+    if (typeof id === 'string' && id !== '' && id !== this.#id) {
+      this.#id = id;
+      this.#changed = true;
+    }
+    if (typeof model === 'string' && model !== '' && model !== this.#model && !(filterChunk && this.#model !== '')) {
+      this.#model = model;
+      this.#changed = true;
+    }
+    if (typeof created === 'number' && created !== this.#created && !(filterChunk && this.#created !== 0)) {
+      this.#created = created;
+      this.#changed = true;
+    }
+    if (usage != null && usage !== this.#usage) {
+      this.#usage = usage as CompletionUsage;
+      this.#changed = true;
+    }
+    return true;
+  }
+
+  /** Merges the top-level fields of a chunk, key by key. */
+  #mergeTopLevel(record: JsonObject): void {
     // Azure's content-filter chunks (`id: ""`, `created: 0`, `model: ""`) never overwrite metadata.
     const filterChunk = record['id'] === '';
     for (const key in record) {
@@ -228,19 +305,22 @@ export class ChatCompletionAccumulator {
             this.#changed = true;
           }
           break;
-        case 'system_fingerprint':
         case 'service_tier':
-          if (key === 'system_fingerprint' && (value == null || value === '')) break; // a null fingerprint is dropped
+          if (value === undefined || value === this.#sameTier) break; // merging it again changes nothing
           if (filterChunk && this.#fields?.has(key) === true) break;
           if (writeField((this.#fields ??= newFields()), key, value)) this.#changed = true;
+          this.#sameTier = value;
+          break;
+        case 'system_fingerprint':
+          if (value === this.#sameFingerprint) break; // merging it again changes nothing
+          if (value == null || value === '') break; // a null fingerprint is dropped
+          if (filterChunk && this.#fields?.has(key) === true) break;
+          if (writeField((this.#fields ??= newFields()), key, value)) this.#changed = true;
+          this.#sameFingerprint = value;
           break;
         default:
           if (writeField((this.#fields ??= newFields()), key, value)) this.#changed = true;
       }
-    }
-
-    if (choices != null) {
-      for (let i = 0; i < choices.length; i++) this.#mergeChoice(choices[i], i);
     }
   }
 
@@ -256,6 +336,40 @@ export class ChatCompletionAccumulator {
       choice.messageDirty = true;
       this.#touch(choice);
     }
+    if (!this.#mergeKnownChoice(choice, record, position)) this.#mergeChoiceFields(choice, record, position);
+  }
+
+  /**
+   * The per-chunk fast path of a choice: only known keys, no `finish_reason` and no `logprobs` (a
+   * choice carries those once, or only in logprobs streams), a `delta` that is an object or null.
+   * Then only the delta is merged, exactly as `#mergeChoiceFields` would merge it. Returns false,
+   * having changed nothing, for any other choice.
+   */
+  #mergeKnownChoice(choice: ChoiceState, record: JsonObject, position: number): boolean {
+    const finishReason = record['finish_reason'];
+    if (finishReason != null && finishReason !== '') return false;
+    const logprobs = record['logprobs'];
+    if (logprobs != null) return false;
+    const delta = record['delta'];
+    if (delta != null && typeof delta !== 'object') return false;
+    let known = 0;
+    if (record['index'] !== undefined) known++;
+    if (delta !== undefined) known++;
+    if (finishReason !== undefined) known++;
+    if (logprobs !== undefined) known++;
+    if (record['obfuscation'] !== undefined) known++;
+    let keys = 0;
+    for (const _ in record) keys++;
+    if (keys !== known) return false;
+    if (delta != null && this.#mergeDelta(choice, delta as JsonObject, position)) {
+      choice.messageDirty = true;
+      this.#touch(choice);
+    }
+    return true;
+  }
+
+  /** Merges the fields of a choice, key by key. */
+  #mergeChoiceFields(choice: ChoiceState, record: JsonObject, position: number): void {
     for (const key in record) {
       const value = record[key];
       switch (key) {
@@ -400,6 +514,12 @@ export class ChatCompletionAccumulator {
         call = newToolCall(index);
         calls.insert(call);
       }
+      // Marked before its fields are merged: a malformed field throws below, and the call, already
+      // in the list, must still reach the next snapshot's vector.
+      if (!call.dirty) {
+        call.dirty = true;
+        choice.dirtyToolCalls.push(call);
+      }
       for (const key in delta) {
         const value = delta[key];
         switch (key) {
@@ -419,10 +539,6 @@ export class ChatCompletionAccumulator {
           default:
             writeField((call.fields ??= newFields()), key, value);
         }
-      }
-      if (!call.dirty) {
-        call.dirty = true;
-        choice.dirtyToolCalls.push(call);
       }
     }
   }
@@ -709,17 +825,28 @@ function attachPrefix(target: object, key: string, backing: unknown[] | null): v
 }
 
 // ---------------------------------------------------------------------------------------------
-// The finished completion: plain objects and arrays, built once from the state.
+// The finished completion: plain objects and arrays, built once from the state. The strings that
+// were grown piece by piece (content, refusal, arguments, concatenated unknown delta fields, audio)
+// are flattened here, once (`flatten.ts`): a long rope costs several times the text in heap.
 
 function finalChoice(choice: ChoiceState): ChatCompletion.Choice {
-  const message = { role: choice.role ?? 'assistant', content: choice.content, refusal: choice.refusal } as ChatCompletion.Choice['message'];
-  if (choice.messageFields !== undefined) copyFields(message, choice.messageFields);
+  const message = {
+    role: choice.role ?? 'assistant',
+    content: flatten(choice.content),
+    refusal: flatten(choice.refusal),
+  } as ChatCompletion.Choice['message'];
+  if (choice.messageFields !== undefined) {
+    flattenFields(choice.messageFields);
+    copyFields(message, choice.messageFields);
+  }
   if (choice.functionCall !== undefined) {
+    flatten(choice.functionCall.arguments);
     message.function_call = buildFunctionCall(choice.functionCall) as NonNullable<ChatCompletion.Choice['message']['function_call']>;
     message.function_call.name ??= '';
   }
   if (choice.audio !== undefined) {
     const audio = {};
+    flattenFields(choice.audio);
     copyFields(audio, choice.audio);
     message.audio = audio as ChatCompletion.Choice['message']['audio'];
   }
@@ -748,13 +875,18 @@ function finalToolCall(call: ToolCallState): NonNullable<ChatCompletion.Choice['
   const fn = {} as JsonObject;
   if (call.functionFields !== undefined) copyFields(fn, call.functionFields);
   fn['name'] = call.name ?? '';
-  fn['arguments'] = call.arguments;
+  fn['arguments'] = flatten(call.arguments);
   const result = {} as JsonObject;
   if (call.fields !== undefined) copyFields(result, call.fields);
   result['id'] = call.id ?? '';
   result['type'] = call.type ?? 'function';
   result['function'] = fn;
   return result as unknown as NonNullable<ChatCompletion.Choice['message']['tool_calls']>[number];
+}
+
+/** Flattens the long strings of a field store (unknown delta fields and `audio` are concatenated). */
+function flattenFields(fields: Fields): void {
+  for (const value of fields.values()) flatten(value);
 }
 
 /** A choice's or tool call's `index` (a non-negative integer), its position when missing, -1 when invalid. */

@@ -204,6 +204,80 @@ describe('ChatCompletionAccumulator', () => {
       expect(completion.choices[0]?.['flag']).toBe('a');
     });
 
+    it('should follow service_tier and system_fingerprint when they change mid-stream, however often they repeat', () => {
+      const today = (top: Record<string, unknown>, d: Record<string, unknown> = { content: 'x' }) =>
+        chunk([delta(d)], { usage: null, obfuscation: 'pad', ...top });
+      const acc = merge(
+        today({ service_tier: 'default', system_fingerprint: 'fp_a' }, { role: 'assistant', content: '' }),
+        today({ service_tier: 'default', system_fingerprint: 'fp_a' }),
+        today({ service_tier: 'default', system_fingerprint: null }),
+        today({ service_tier: null, system_fingerprint: '' }),
+        today({ service_tier: 'default', system_fingerprint: 'fp_a' }),
+      );
+      const top = (): unknown[] => {
+        const snapshot = acc.snapshot() as unknown as Record<string, unknown>;
+        return [snapshot['service_tier'], snapshot['system_fingerprint']];
+      };
+      expect(top()).toEqual(['default', 'fp_a']);
+      acc.push(today({ service_tier: 'default', system_fingerprint: 'fp_b' }));
+      expect(top()).toEqual(['default', 'fp_b']);
+      acc.push(today({ service_tier: 'flex', system_fingerprint: 'fp_b' }));
+      acc.push(today({ service_tier: 'flex', system_fingerprint: 'fp_b' }));
+      expect(top()).toEqual(['flex', 'fp_b']);
+      acc.push(today({ service_tier: 'default', system_fingerprint: 'fp_a' }));
+      expect(top()).toEqual(['default', 'fp_a']);
+      expect((acc.snapshot().choices[0]?.message.content ?? '').length).toBe(8);
+    });
+
+    it('should let a normal chunk set a service_tier that an id "" chunk brought before', () => {
+      const filter = { id: '', created: 0, model: '', service_tier: 'flex', system_fingerprint: 'fp_f' };
+      const acc = merge(
+        chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }),
+        chunk([], filter),
+        chunk([], filter),
+      );
+      let snapshot = acc.snapshot() as unknown as Record<string, unknown>;
+      expect([snapshot['service_tier'], snapshot['system_fingerprint']]).toEqual(['default', 'fp_a']);
+      acc.push(chunk([delta({ content: 'c' })], { service_tier: 'flex', system_fingerprint: 'fp_f' }));
+      snapshot = acc.snapshot() as unknown as Record<string, unknown>;
+      expect([snapshot['service_tier'], snapshot['system_fingerprint']]).toEqual(['flex', 'fp_f']);
+    });
+
+    it('should keep top-level fields in the order they first came, and merge an unknown field or key order that comes late', () => {
+      const first = { system_fingerprint: 'fp_a', moderation: null, service_tier: 'default' };
+      const acc = merge(
+        { id: 'c', object: 'chat.completion.chunk', ...first, created: 1, model: 'm', choices: [delta({ role: 'assistant', content: 'a' })] } as unknown as ChatCompletionChunk,
+        chunk([delta({ content: 'b' })], { service_tier: 'default', system_fingerprint: 'fp_a' }),
+        chunk([delta({ content: 'c' }, { content_filter_results: { hate: { filtered: false } } })], { service_tier: 'default', system_fingerprint: 'fp_a', moderation: { flagged: false } }),
+        { choices: [delta({ content: 'd' }, { finish_reason: 'stop' })], model: 'm', service_tier: 'default', id: 'c', created: 2 } as unknown as ChatCompletionChunk,
+      );
+      const completion = acc.toChatCompletion();
+      expect(Object.keys(completion)).toEqual(['id', 'object', 'created', 'model', 'system_fingerprint', 'moderation', 'service_tier', 'choices']);
+      expect(completion).toMatchObject({ created: 2, moderation: { flagged: false } });
+      expect(completion.choices[0]).toMatchObject({ message: { content: 'abcd' }, content_filter_results: { hate: { filtered: false } } });
+    });
+
+    it('should throw on a malformed known field after many well-formed chunks', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', usage: null }));
+      for (let i = 0; i < 5; i++) acc.push(chunk([delta({ content: 'a' })], { service_tier: 'default', usage: null }));
+      expect(() => acc.push(chunk([delta({ content: 'b' })], { service_tier: 'default', model: 42 }))).toThrow(/chunk\.model must be a string, got a number/);
+      expect(() => acc.push(chunk([delta({ content: 'b' })], { service_tier: 'default', created: '1' }))).toThrow(/chunk\.created must be a number, got a string/);
+      expect(() => acc.push(chunk([delta({ content: 'b' })], { service_tier: 'default', usage: 'x' }))).toThrow(/chunk\.usage must be an object, got a string/);
+      expect(() => acc.push(chunk([delta({ content: 'b' }, { finish_reason: 1 })], { service_tier: 'default' }))).toThrow(
+        /chunk\.choices\[0\]\.finish_reason must be a string, got a number/,
+      );
+      expect(() => acc.push(chunk([{ index: 0, delta: 'b' }]))).toThrow(/chunk\.choices\[0\]\.delta must be an object, got a string/);
+    });
+
+    it('should keep a tool call that came with a malformed field in the next snapshots', () => {
+      const acc = new ChatCompletionAccumulator();
+      expect(() => acc.push(chunk([delta({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_a', type: [] }] })]))).toThrow(
+        /tool_calls\[0\]\.type must be a string, got an array/,
+      );
+      acc.push(chunk([delta({ tool_calls: [{ index: 1, id: 'call_b', function: { name: 'f', arguments: '{}' } }] })]));
+      expect(acc.snapshot().choices[0]?.message.tool_calls?.map((call) => call.id)).toEqual(['call_a', 'call_b']);
+    });
+
     it('should merge tool calls by index: id, type and name when present, arguments concatenated', () => {
       const call = (index: number, fields: Record<string, unknown>) => delta({ tool_calls: [{ index, ...fields }] });
       const acc = merge(
