@@ -1,0 +1,135 @@
+import { Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
+import type { APIErrorBody } from '../errors.js';
+import type { ChatCompletionChunk } from '../types.js';
+
+/**
+ * The wire format of an OpenAI chat-completion stream, written out: shared by `toSSE`, `pipeSSE`
+ * and the testing entry's `toSSEText`, so there is one writer in the project.
+ * @internal
+ */
+
+/** The event that ends a stream. */
+export const DONE_EVENT = 'data: [DONE]\n\n';
+
+/** A comment line: ignored by every SSE parser, it keeps proxies from closing an idle connection. */
+export const PING_EVENT = ': ping\n\n';
+
+/** Options shared by {@link toSSE} and {@link pipeSSE}. */
+export interface ToSSEOptions {
+  /**
+   * Send a `: ping` comment every this many milliseconds while the stream is open (on the
+   * scheduler given to `toSSE`/`pipeSSE`). Off when absent or `0`.
+   */
+  keepAliveMs?: number;
+  /**
+   * Turns an upstream error into the `error` object of the final event. The default keeps the
+   * error's `message` (with anything that looks like an API key or a bearer token redacted), its
+   * `type` when it has a string one (else `'server_error'`), its `code` (else `null`) and its
+   * `param` when it has one, and nothing else: never a stack, a cause or a header. What this
+   * function returns is written as it is, so redact there too.
+   */
+  formatError?: (error: unknown) => APIErrorBody;
+}
+
+/** Patterns that look like credentials: OpenAI-style keys, bearer tokens, `api_key=` parameters. */
+const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+  [/\bsk-[A-Za-z0-9_-]{4,}/g, 'sk-***'],
+  [/\bBearer\s+[^\s"',;]+/gi, 'Bearer ***'],
+  [/\b(api[_-]?key|access[_-]?token|authorization)(["']?\s*[:=]\s*["']?)[^\s"'&,;]+/gi, '$1$2***'],
+];
+
+/** Replaces anything that looks like a key or a token with `***`. */
+export function redactSecrets(text: string): string {
+  let result = text;
+  for (const [pattern, replacement] of SECRET_PATTERNS) result = result.replace(pattern, replacement);
+  return result;
+}
+
+/** The default {@link ToSSEOptions.formatError}: message, type, code (and param), redacted. */
+export function defaultErrorBody(error: unknown): APIErrorBody {
+  const source = (error !== null && typeof error === 'object' ? error : {}) as Record<string, unknown>;
+  const rawMessage =
+    typeof source['message'] === 'string' && source['message'] !== ''
+      ? source['message']
+      : typeof error === 'string' && error !== ''
+        ? error
+        : 'The stream failed';
+  const type = typeof source['type'] === 'string' && source['type'] !== '' ? source['type'] : 'server_error';
+  const rawCode = source['code'];
+  const code = typeof rawCode === 'string' || typeof rawCode === 'number' ? rawCode : null;
+  const body: APIErrorBody = { message: redactSecrets(rawMessage), type: redactSecrets(type), code };
+  if (typeof code === 'string') body.code = redactSecrets(code);
+  if (typeof source['param'] === 'string') body.param = redactSecrets(source['param']);
+  return body;
+}
+
+/** One chunk as a `data:` event. Throws a `TypeError` when the value is not a JSON object. */
+export function chunkEvent(chunk: ChatCompletionChunk): string {
+  if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) {
+    throw new TypeError(
+      `toSSE expects chat-completion chunk objects, got ${chunk === null ? 'null' : Array.isArray(chunk) ? 'an array' : typeof chunk}`,
+    );
+  }
+  // JSON.stringify escapes CR and LF inside strings, so one event is always one `data:` line.
+  return `data: ${JSON.stringify(chunk)}\n\n`;
+}
+
+/** The final event of a failed stream: `data: {"error": {...}}`. */
+export function errorEvent(error: unknown, formatError: (error: unknown) => APIErrorBody = defaultErrorBody): string {
+  let body: APIErrorBody;
+  try {
+    body = formatError(error);
+  } catch {
+    body = defaultErrorBody(error);
+  }
+  return `data: ${JSON.stringify({ error: body })}\n\n`;
+}
+
+/**
+ * The events of a chunk stream as strings: one `data:` event per chunk, `data: [DONE]` on
+ * completion, a final error event instead of an error notification, and `: ping` comments every
+ * `keepAliveMs` while it runs. It never errors. Unsubscribing unsubscribes the source.
+ */
+export function sseText(
+  source: Observable<ChatCompletionChunk>,
+  options: ToSSEOptions,
+  scheduler: SchedulerLike,
+): Observable<string> {
+  const keepAliveMs = options.keepAliveMs ?? 0;
+  if (!(keepAliveMs >= 0) || !Number.isFinite(keepAliveMs)) {
+    throw new RangeError(`keepAliveMs must be a finite number >= 0, got ${String(options.keepAliveMs)}`);
+  }
+  return new Observable<string>((subscriber) => {
+    const fail = (error: unknown): void => {
+      subscriber.next(errorEvent(error, options.formatError));
+      subscriber.complete();
+    };
+    if (keepAliveMs > 0) {
+      subscriber.add(
+        scheduler.schedule(function (this: SchedulerAction<undefined>) {
+          subscriber.next(PING_EVENT);
+          this.schedule(undefined, keepAliveMs);
+        }, keepAliveMs),
+      );
+    }
+    subscriber.add(
+      source.subscribe({
+        next(chunk) {
+          let text: string;
+          try {
+            text = chunkEvent(chunk);
+          } catch (error) {
+            fail(error);
+            return;
+          }
+          subscriber.next(text);
+        },
+        error: fail,
+        complete() {
+          subscriber.next(DONE_EVENT);
+          subscriber.complete();
+        },
+      }),
+    );
+  });
+}
