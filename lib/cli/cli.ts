@@ -1,0 +1,181 @@
+/**
+ * The `rxjs-chat-stream` command, runnable in-process: `main(argv, io)` parses the arguments,
+ * runs the command and resolves to its exit code. It never throws and never calls
+ * `process.exit`; `main.ts` is the thin runner that wires it to the process.
+ * @internal
+ */
+import { nonEmpty, parse, parseBaseURL, parsePort, parseTiming, wantsHelp } from './args.js';
+import { runChat } from './chat.js';
+import { DEFAULT_MODEL, COUNT_PROMPT, runDemo } from './demo.js';
+import { openEndpoint, type Endpoint, type EndpointFlags } from './endpoint.js';
+import { describeFailure, UsageError } from './failures.js';
+import { HELP, PROGRAM } from './help.js';
+import { EXIT, line, type CliIO } from './io.js';
+import { runServe } from './serve.js';
+
+export type { CliIO } from './io.js';
+export { EXIT } from './io.js';
+
+const COMMANDS = ['demo', 'chat', 'serve'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const ENDPOINT_OPTIONS = {
+  'base-url': { type: 'string' },
+  local: { type: 'boolean' },
+  timing: { type: 'string' },
+  model: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function endpointFlags(values: { 'base-url'?: string; local?: boolean; timing?: string }): EndpointFlags {
+  const flags: EndpointFlags = {};
+  if (values.local && values['base-url'] !== undefined) throw new UsageError('--local and --base-url cannot be used together');
+  if (values['base-url'] !== undefined) {
+    parseBaseURL(values['base-url'], '--base-url');
+    flags['base-url'] = values['base-url'];
+  }
+  if (values.local) flags.local = true;
+  if (values.timing !== undefined) flags.timing = parseTiming(values.timing);
+  return flags;
+}
+
+/** Opens the endpoint, runs `body`, closes the endpoint; failures become one line and a code. */
+async function withEndpoint(
+  flags: EndpointFlags,
+  io: CliIO,
+  announce: boolean,
+  body: (endpoint: Endpoint) => Promise<void>,
+): Promise<number> {
+  let endpoint: Endpoint | undefined;
+  try {
+    endpoint = await openEndpoint(flags, io);
+    if (announce) line(io.stdout, endpoint.description);
+    await body(endpoint);
+    return EXIT.ok;
+  } catch (error) {
+    const failure = describeFailure(error, {
+      ...(endpoint ? { baseURL: endpoint.baseURL, keyConfigured: endpoint.apiKey !== undefined } : {}),
+      ...(endpoint?.apiKey ? { apiKey: endpoint.apiKey } : {}),
+    });
+    line(io.stderr, `${PROGRAM}: ${failure.message}`);
+    return failure.exitCode;
+  } finally {
+    await endpoint?.close();
+  }
+}
+
+async function demo(args: readonly string[], io: CliIO): Promise<number> {
+  const { values } = parse(
+    args,
+    { ...ENDPOINT_OPTIONS, prompt: { type: 'string' }, json: { type: 'boolean' } },
+    false,
+  );
+  const flags = endpointFlags(values);
+  const model = nonEmpty(values.model, '--model') ?? DEFAULT_MODEL;
+  const prompt = nonEmpty(values.prompt, '--prompt') ?? COUNT_PROMPT;
+  const json = values.json === true;
+  flags.model = model;
+  // In --json mode the document names the endpoint; stdout holds nothing else.
+  return withEndpoint(flags, io, !json, async (endpoint) => {
+    if (!json) {
+      line(io.stdout, `Model: ${model}`);
+      line(io.stdout);
+    }
+    const report = await runDemo(endpoint, { model, prompt, quiet: json }, io);
+    if (json) line(io.stdout, JSON.stringify(report, null, 2));
+  });
+}
+
+async function chat(args: readonly string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(args, { ...ENDPOINT_OPTIONS, system: { type: 'string' } }, true);
+  const prompt = positionals.join(' ');
+  if (prompt.trim() === '') throw new UsageError('missing the prompt: rxjs-chat-stream chat "your prompt"');
+  const flags = endpointFlags(values);
+  const model = nonEmpty(values.model, '--model') ?? DEFAULT_MODEL;
+  const system = values.system;
+  flags.model = model;
+  // stdout is the answer alone; the endpoint is named in the stderr line at the end.
+  return withEndpoint(flags, io, false, async (endpoint) => {
+    await runChat(endpoint, { model, prompt, ...(system === undefined ? {} : { system }) }, io);
+  });
+}
+
+async function serve(args: readonly string[], io: CliIO): Promise<number> {
+  const { values } = parse(
+    args,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'api-key': { type: 'string' },
+      timing: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    false,
+  );
+  const port = values.port === undefined ? 8787 : parsePort(values.port);
+  const host = nonEmpty(values.host, '--host') ?? '127.0.0.1';
+  const apiKey = nonEmpty(values['api-key'], '--api-key');
+  const timing = values.timing === undefined ? 'realistic' : parseTiming(values.timing);
+  try {
+    await runServe({ port, host, timing, ...(apiKey === undefined ? {} : { apiKey }) }, io);
+    return EXIT.ok;
+  } catch (error) {
+    const failure = describeFailure(error, apiKey === undefined ? {} : { apiKey });
+    line(io.stderr, `${PROGRAM}: ${failure.message}`);
+    return failure.exitCode;
+  }
+}
+
+const RUN: Record<Command, (args: readonly string[], io: CliIO) => Promise<number>> = { demo, chat, serve };
+
+const isCommand = (name: string | undefined): name is Command => (COMMANDS as readonly string[]).includes(name ?? '');
+
+/**
+ * Runs `rxjs-chat-stream` with `argv` (the arguments after the program name).
+ *
+ * @param argv For example `['demo', '--json']`.
+ * @param io Output streams, environment, the interrupt signal, the clock.
+ * @return A promise of the exit code: 0 done, 1 failed, 2 bad usage / unreachable / HTTP error, 130 interrupted.
+ */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const [first, ...rest] = argv;
+  try {
+    if (first === undefined) {
+      // No command: the help, where errors go, and the usage exit code.
+      io.stderr.write(HELP.program);
+      return EXIT.usage;
+    }
+    if (first === '-h' || first === '--help') {
+      io.stdout.write(HELP.program);
+      return EXIT.ok;
+    }
+    if (first === 'help') {
+      const topic = rest[0];
+      if (topic === undefined) io.stdout.write(HELP.program);
+      else if (isCommand(topic)) io.stdout.write(HELP[topic]);
+      else throw new UsageError(`unknown command '${topic}' (commands: ${COMMANDS.join(', ')})`);
+      return EXIT.ok;
+    }
+    if (!isCommand(first)) {
+      throw new UsageError(
+        first.startsWith('-')
+          ? `unknown option '${first}' (see ${PROGRAM} --help)`
+          : `unknown command '${first}' (commands: ${COMMANDS.join(', ')}; see ${PROGRAM} --help)`,
+      );
+    }
+    if (wantsHelp(rest)) {
+      io.stdout.write(HELP[first]);
+      return EXIT.ok;
+    }
+    try {
+      return await RUN[first](rest, io);
+    } catch (error) {
+      if (error instanceof UsageError) throw new UsageError(`${first}: ${error.message} (see ${PROGRAM} ${first} --help)`);
+      throw error;
+    }
+  } catch (error) {
+    const failure = describeFailure(error);
+    line(io.stderr, `${PROGRAM}: ${failure.message}`);
+    return failure.exitCode;
+  }
+}

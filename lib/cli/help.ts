@@ -1,0 +1,123 @@
+/**
+ * The help texts of the program and of each command.
+ * @internal
+ */
+
+export const PROGRAM = 'rxjs-chat-stream';
+
+const ENDPOINT = `Endpoint:
+  --base-url, else OPENAI_BASE_URL, else (when only OPENAI_API_KEY is set) the OpenAI API;
+  the key is read from OPENAI_API_KEY and never printed. With none of them, or with --local,
+  the command starts the embedded local server (127.0.0.1, any free port, no key, no network)
+  and closes it at the end. One line says which endpoint is used.`;
+
+const EXIT_CODES = `Exit codes:
+  0 done · 1 failed · 2 bad flag or argument, unreachable endpoint, HTTP error (401 …),
+  missing 'openai' package · 130 interrupted`;
+
+export const HELP: Record<'program' | 'demo' | 'chat' | 'serve', string> = {
+  program: `${PROGRAM}: OpenAI-compatible chat-completion streams as RxJS Observables
+
+Usage:
+  ${PROGRAM} <command> [options]
+  ${PROGRAM} <command> --help
+
+Commands:
+  demo    Run the cookbook notebook "How to stream completions" with the toolkit
+  chat    Stream one answer to the terminal, then timing and usage on stderr
+  serve   Start the local OpenAI-compatible server in the foreground
+  help    Show the help of a command (${PROGRAM} help demo)
+
+Options:
+  -h, --help   Show this help
+
+${ENDPOINT}
+
+${EXIT_CODES}
+
+Examples:
+  npm run demo
+  ${PROGRAM} demo --json
+  OPENAI_BASE_URL=https://api.gilas.io/v1/ OPENAI_API_KEY=… ${PROGRAM} chat "What's 1+1?"
+  ${PROGRAM} serve --port 8787
+`,
+
+  demo: `Usage: ${PROGRAM} demo [options]
+
+Reproduces the OpenAI cookbook notebook "How to stream completions" with the toolkit:
+  1. a non-streamed "Count to 100 …" request: the time it took, the full reply, its usage;
+  2. a streamed "What's 1+1? Answer in one word.": every chunk and its delta;
+  3. the count request streamed (stream_options.include_usage): one line per chunk,
+     "Message received 0.31 seconds after request: 1" (elapsed()), the reply rebuilt with
+     toChatCompletion(), the usage (the server's, or counted with usage()), and the time saved:
+     time to first token against the full response, side by side with step 1.
+
+Options:
+  --model <name>     The model (default gpt-4o-mini)
+  --prompt <text>    Replaces the count-to-100 prompt of steps 1 and 3
+  --json             Print one JSON document with the numbers instead (for scripts): per step
+                     totalMs, timeToFirstTokenMs, reply, usage {prompt, completion, total,
+                     estimated}, chunks, endpoint ('local' | 'remote'); the endpoint line goes
+                     to stderr
+  --base-url <url>   An OpenAI-compatible API (overrides OPENAI_BASE_URL)
+  --local            Use the embedded local server even when OPENAI_* variables are set
+  --timing <t>       Local server only: realistic (default: 300 ms to the first token, then
+                     25 ms per token), instant, or TTFT,PER_TOKEN[,JITTER] in ms (e.g. 50,2)
+  -h, --help         Show this help
+
+${ENDPOINT}
+
+${EXIT_CODES}
+
+Examples:
+  npm run demo
+  ${PROGRAM} demo --json --timing 50,2
+  ${PROGRAM} demo --prompt "Count to 20, with a comma between each number."
+`,
+
+  chat: `Usage: ${PROGRAM} chat <prompt> [options]
+
+Streams one answer to stdout as it arrives, then prints one line on stderr: time to first token,
+tokens per second (completion tokens from the first token to the end), total time and usage
+(the server's, with stream_options.include_usage, or counted locally; the line says which).
+Words after "chat" are joined into the prompt.
+
+Options:
+  --model <name>     The model (default gpt-4o-mini)
+  --system <text>    A system message before the prompt
+  --base-url <url>   An OpenAI-compatible API (overrides OPENAI_BASE_URL)
+  --local            Use the embedded local server even when OPENAI_* variables are set
+  --timing <t>       Local server only: realistic (default), instant, or TTFT,PER_TOKEN[,JITTER] in ms
+  -h, --help         Show this help
+
+${ENDPOINT}
+
+${EXIT_CODES}
+
+Examples:
+  ${PROGRAM} chat "Count to 10"
+  ${PROGRAM} chat "Explain SSE in one sentence" --model gpt-4o --system "Be brief."
+`,
+
+  serve: `Usage: ${PROGRAM} serve [options]
+
+Starts the local OpenAI-compatible server in the foreground (POST /v1/chat/completions, streamed
+and not; GET /v1/models), prints its base URL, and stops cleanly on Ctrl-C or SIGTERM. Answers
+are scripted and deterministic ("Count to N" gets "1, 2, …, N.", "What's 1+1?" gets "2");
+faults on demand with the x-mock-fault request header (see docs/local-server.md).
+
+Options:
+  --port <n>         The port (default 8787; 0 picks any free one and prints it)
+  --host <address>   The address to listen on (default 127.0.0.1)
+  --api-key <key>    Require "Authorization: Bearer <key>" (401 otherwise); never printed
+  --timing <t>       realistic (default: 300 ms to the first token, then 25 ms per token),
+                     instant, or TTFT,PER_TOKEN[,JITTER] in ms (e.g. 50,2)
+  -h, --help         Show this help
+
+${EXIT_CODES}
+
+Examples:
+  ${PROGRAM} serve --port 8787
+  ${PROGRAM} serve --port 0 --timing instant --api-key test-key
+`,
+};
