@@ -1,0 +1,116 @@
+/**
+ * The targets of issues 3 and 5, set beside what was measured. The bench reports them; it does
+ * not assert them (timing on a shared machine is no test).
+ */
+import type { CaseResult } from './context.js';
+import type { ContenderResult, GroupResult } from './harness.js';
+
+export interface TargetResult {
+  target: string;
+  /** How it is measured, in words. */
+  measure: string;
+  /** The measured figure (a ratio of medians, or MB). */
+  measured: number;
+  limit: number;
+  unit: 'x' | 'MB';
+  met: boolean;
+}
+
+interface Target {
+  target: string;
+  measure: string;
+  limit: number;
+  unit: 'x' | 'MB';
+  /** Undefined when the groups it needs did not run (`--only`). */
+  evaluate(find: Finder): number | undefined;
+}
+
+type Finder = (groupPrefix: string, contenderPrefix: string) => ContenderResult | undefined;
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a / b;
+}
+
+const TARGETS: Target[] = [
+  {
+    target: 'Decode + parse faster than eventsource-parser + JSON.parse',
+    measure: 'decode: fromSSE median / eventsource-parser median',
+    limit: 1,
+    unit: 'x',
+    evaluate: (find) => ratio(find('decode', 'fromSSE')?.medianMs, find('decode', 'eventsource-parser')?.medianMs),
+  },
+  {
+    target: 'contentDeltas within 1.15x of the hand-written floor',
+    measure: 'accumulate/text: fromSSE + contentDeltas / floor',
+    limit: 1.15,
+    unit: 'x',
+    evaluate: (find) => ratio(find('accumulate/text', 'contentDeltas')?.medianMs, find('accumulate/text', 'floor')?.medianMs),
+  },
+  {
+    target: 'toChatCompletion within 1.4x of the hand-written floor',
+    measure: 'accumulate/completion: fromSSE + toChatCompletion / floor',
+    limit: 1.4,
+    unit: 'x',
+    evaluate: (find) =>
+      ratio(find('accumulate/completion', 'toChatCompletion')?.medianMs, find('accumulate/completion', 'floor')?.medianMs),
+  },
+  {
+    target: 'Pipeline overhead of the three operators under 20% of the raw loop',
+    measure: 'pipeline/sdk: fromChatCompletion + 3 operators / raw for await (same SDK stream)',
+    limit: 1.2,
+    unit: 'x',
+    evaluate: (find) => ratio(find('pipeline/sdk', 'fromChatCompletion')?.medianMs, find('pipeline/sdk', 'raw')?.medianMs),
+  },
+  {
+    target: '1,000 concurrent streams: p99 time to first chunk within 1.2x of the raw SDK loop',
+    measure: 'many-streams/1000 (20 in --quick): p99 first chunk, ours / raw (medians over rounds)',
+    limit: 1.2,
+    unit: 'x',
+    evaluate: (find) => {
+      const group = find('many-streams/1000', 'fromChatCompletion') ? 'many-streams/1000' : 'many-streams/';
+      return ratio(find(group, 'fromChatCompletion')?.metrics['p99FirstChunkMs'], find(group, 'raw')?.metrics['p99FirstChunkMs']);
+    },
+  },
+  {
+    target: 'Flat memory for deltas-only processing',
+    measure: 'memory/heap: heap growth of fromSSE + contentDeltas from 10% to the end of the stream',
+    limit: 2,
+    unit: 'MB',
+    evaluate: (find) => find('memory/heap', 'fromSSE + contentDeltas')?.mb,
+  },
+  {
+    target: 'usage() over a 100k-token reply under 1.5x one countTokens of the whole text',
+    measure: 'usage/reply: usage() / countTokens(whole text)',
+    limit: 1.5,
+    unit: 'x',
+    evaluate: (find) => ratio(find('usage/reply', 'usage()')?.medianMs, find('usage/reply', 'countTokens')?.medianMs),
+  },
+  {
+    target: 'runningTokens in 4-character deltas under 3x one countTokens of the whole text',
+    measure: 'usage/reply: runningTokens / countTokens(whole text)',
+    limit: 3,
+    unit: 'x',
+    evaluate: (find) => ratio(find('usage/reply', 'runningTokens')?.medianMs, find('usage/reply', 'countTokens')?.medianMs),
+  },
+];
+
+/** The targets whose groups ran, each with its measured figure. */
+export function evaluateTargets(cases: readonly CaseResult[]): TargetResult[] {
+  const groups: GroupResult[] = cases.flatMap((c) => c.groups);
+  const find: Finder = (groupPrefix, contenderPrefix) =>
+    groups.find((g) => g.id.startsWith(groupPrefix))?.contenders.find((c) => c.name.startsWith(contenderPrefix));
+  const results: TargetResult[] = [];
+  for (const target of TARGETS) {
+    const measured = target.evaluate(find);
+    if (measured === undefined || Number.isNaN(measured)) continue;
+    results.push({
+      target: target.target,
+      measure: target.measure,
+      measured,
+      limit: target.limit,
+      unit: target.unit,
+      met: target.unit === 'x' && target.limit === 1 ? measured < 1 : measured <= target.limit,
+    });
+  }
+  return results;
+}
