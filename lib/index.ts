@@ -1,0 +1,71 @@
+/**
+ * rxjs-chat-stream: OpenAI-compatible chat-completion streams as RxJS Observables.
+ * Bytes → events → chunks → answers; every step is a source or an operator.
+ */
+
+// Sources
+export { fromChatCompletion } from './sources/fromChatCompletion.js';
+export type {
+  ChatCompletionsClient,
+  ChatCompletionStreamLike,
+  ChatRequestOptions,
+  FromChatCompletionOptions,
+  StreamingParams,
+} from './sources/fromChatCompletion.js';
+export { fromChunks } from './sources/fromChunks.js';
+export type { ChunkIterable } from './sources/fromChunks.js';
+export { fromSSE } from './sources/fromSSE.js';
+export type { FromSSEOptions, SSEInput } from './sources/fromSSE.js';
+
+// Server-sent events: reading and writing the wire format
+export { sseEvents } from './sse/sseEvents.js';
+export { chatChunks } from './sse/chatChunks.js';
+export type { ChatChunksOptions } from './sse/chatChunks.js';
+export { toSSE } from './sse/toSSE.js';
+export type { ToSSEOptions } from './sse/toSSE.js';
+export { pipeSSE } from './sse/pipeSSE.js';
+export type { PipeSSEOptions } from './sse/pipeSSE.js';
+
+// Operators
+export { contentDeltas } from './operators/contentDeltas.js';
+export { elapsed } from './operators/elapsed.js';
+export type { Elapsed } from './operators/elapsed.js';
+export { accumulate } from './operators/accumulate.js';
+export { toChatCompletion } from './operators/toChatCompletion.js';
+export type { ToChatCompletionOptions } from './operators/toChatCompletion.js';
+export { usage } from './operators/usage.js';
+export type { EstimatedUsage } from './operators/usage.js';
+export { runningTokens } from './operators/runningTokens.js';
+
+// Tokens
+export { countTokens, countPromptTokens, encodingForModel, loadEncoding } from './tokens/index.js';
+export type { EncodingName, UsageRequest } from './tokens/index.js';
+
+// Errors
+export {
+  ChatStreamError,
+  SSEParseError,
+  StreamAPIError,
+  HTTPStatusError,
+  IncompleteStreamError,
+} from './errors.js';
+export type {
+  APIErrorBody,
+  ChatStreamErrorOptions,
+  IncompleteStreamReason,
+  SSEParseErrorReason,
+} from './errors.js';
+
+// Types
+export type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+  ChatCompletionSnapshot,
+  ChatCompletionSnapshotChoice,
+  ChatCompletionSnapshotMessage,
+  ChatCompletionSnapshotToolCall,
+  CompletionUsage,
+  ServerSentEvent,
+} from './types.js';
