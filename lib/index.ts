@@ -24,7 +24,7 @@ export type { ChatChunksOptions } from './sse/chatChunks.js';
 export { toSSE } from './sse/toSSE.js';
 export type { ToSSEOptions } from './sse/toSSE.js';
 export { pipeSSE } from './sse/pipeSSE.js';
-export type { PipeSSEOptions } from './sse/pipeSSE.js';
+export type { PipeSSEOptions, SSEResponse } from './sse/pipeSSE.js';
 
 // Operators
 export { contentDeltas } from './operators/contentDeltas.js';
@@ -38,8 +38,8 @@ export type { EstimatedUsage } from './operators/usage.js';
 export { runningTokens } from './operators/runningTokens.js';
 
 // Tokens
-export { countTokens, countPromptTokens, encodingForModel, loadEncoding } from './tokens/index.js';
-export type { EncodingName, UsageRequest } from './tokens/index.js';
+export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
+export type { EncodingName, EncodingOptions, UsageRequest } from './tokens/index.js';
 
 // Errors
 export {

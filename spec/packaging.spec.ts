@@ -28,6 +28,7 @@ const mainNames = [
   'countPromptTokens',
   'encodingForModel',
   'loadEncoding',
+  'tokenPieces',
   'ChatStreamError',
   'SSEParseError',
   'StreamAPIError',

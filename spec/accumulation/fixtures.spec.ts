@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { ChatCompletionAccumulator } from '../../lib/accumulation/ChatCompletionAccumulator.js';
 import { accumulate } from '../../lib/operators/accumulate.js';
+import { contentDeltas } from '../../lib/operators/contentDeltas.js';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../../lib/types.js';
@@ -61,6 +62,17 @@ function describeFixtures(fixtures: Fixture[]): void {
 
     expect(json(completion)).toStrictEqual(expected);
     expect(undefinedPaths(completion)).toEqual([]);
+  });
+
+  it.each(fixtures)('should join the contentDeltas of every choice of $name to its content', async (fixture) => {
+    const expected = JSON.parse(readFileSync(fixture.expected, 'utf8')) as ChatCompletion;
+    const chunks = await chunksOf(fixture);
+    for (const choice of expected.choices) {
+      const deltas = await lastValueFrom(from(chunks).pipe(contentDeltas(choice.index), toArray()));
+      // content is null when no string came, and '' when only empty pieces did: joined, both are ''.
+      expect(deltas.join('')).toBe(choice.message.content ?? '');
+      expect(deltas.every((delta) => delta.length > 0)).toBe(true);
+    }
   });
 
   it.each(fixtures)('should emit snapshots of $name that each equal a fresh merge of their prefix', async (fixture) => {
