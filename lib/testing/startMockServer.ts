@@ -386,6 +386,12 @@ export async function startMockServer(
   };
 
   const track = (res: ServerResponse): void => {
+    // The client may have left while the request was read or the reply prepared: its 'close' has
+    // fired already, so count it now (a listener added later would never run).
+    if (res.destroyed || res.closed || !res.socket || res.socket.destroyed) {
+      stats.aborted++;
+      return;
+    }
     stats.active++;
     res.on('close', () => {
       stats.active--;

@@ -634,6 +634,35 @@ describe('startMockServer', () => {
       });
     });
 
+    it('should count a client that left while the reply was being prepared as aborted', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let asked!: () => void;
+      const replyAsked = new Promise<void>((resolve) => (asked = resolve));
+      await withServer(
+        {
+          timing: 'instant',
+          reply: async () => {
+            asked();
+            await gate;
+            return 'late';
+          },
+        },
+        async (local) => {
+          const controller = new AbortController();
+          const response = post(local.url, { model: 'm', messages: user('Hi'), stream: true }, {}, controller.signal);
+          await replyAsked;
+          controller.abort();
+          await expect(response).rejects.toThrow();
+          await until(() => local.stats.requests === 1, 'the request to be counted');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          release();
+          await until(() => local.stats.aborted === 1, 'the early leave to be counted');
+          expect(local.stats).toMatchObject({ active: 0, aborted: 1, completed: 0 });
+        },
+      );
+    });
+
     it('should cut open streams on close()', async () => {
       const local = await startMockServer({ timing: 'instant' });
       const response = await post(local.url, { model: 'm', messages: user('Count to 10'), stream: true }, { 'x-mock-fault': 'stall' });
