@@ -1,3 +1,4 @@
+import { redactSecrets } from './redact.js';
 import type { ChatCompletionSnapshot } from './types.js';
 
 /** Options every toolkit error takes. */
@@ -65,7 +66,8 @@ export class StreamAPIError extends ChatStreamError {
 
   constructor(error: APIErrorBody | string, options: ChatStreamErrorOptions = {}) {
     const body: APIErrorBody = typeof error === 'string' ? { message: error } : error;
-    super(body.message ?? 'The server reported an error in the stream', options);
+    // The server's words, but never a key or token it may have echoed.
+    super(redactSecrets(body.message ?? 'The server reported an error in the stream'), options);
     this.type = body.type ?? null;
     this.code = body.code ?? null;
     this.param = body.param ?? null;
@@ -98,7 +100,8 @@ export class HTTPStatusError extends ChatStreamError {
     const message =
       init.message ??
       `${init.status}${init.statusText ? ` ${init.statusText}` : ''}${init.error?.message ? `: ${init.error.message}` : ''}`;
-    super(message);
+    // The server's words, but never a key or token it may have echoed (a proxy, a debug server).
+    super(redactSecrets(message));
     this.status = init.status;
     this.statusText = init.statusText ?? '';
     this.error = init.error;

@@ -77,7 +77,8 @@ export function parseBaseURL(value: string, source: string): URL {
   try {
     url = new URL(value);
   } catch {
-    throw new UsageError(`${source} is not a URL: '${value}'`);
+    // The value itself is not echoed: a mistyped URL may hold a key (`https://user:key@…`, `?api-key=…`).
+    throw new UsageError(`${source} is not a URL (expected something like https://api.example.com/v1)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UsageError(`${source} must be an http:// or https:// URL, got '${url.protocol}'`);

@@ -5,6 +5,7 @@
  */
 import { ChatStreamError, HTTPStatusError } from '../errors.js';
 import { EXIT } from './io.js';
+import { redactSecrets } from '../redact.js';
 
 /** A bad flag, a missing argument, a bad value: exit 2 with a pointer to `--help`. */
 export class UsageError extends Error {
@@ -86,8 +87,8 @@ function innermostMessage(error: unknown): string | undefined {
 export function oneLine(text: string, apiKey?: string): string {
   let result = text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
   if (apiKey !== undefined && apiKey.length >= 4) result = result.split(apiKey).join('***');
-  // A bearer token that slipped into a message anyway.
-  result = result.replace(/(Bearer\s+)[^\s"',;]+/gi, '$1***');
+  // A key or bearer token that slipped into a message anyway.
+  result = redactSecrets(result);
   return result.length > 300 ? `${result.slice(0, 297)}…` : result;
 }
 

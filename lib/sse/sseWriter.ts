@@ -1,6 +1,7 @@
 import { Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import type { APIErrorBody } from '../errors.js';
 import type { ChatCompletionChunk } from '../types.js';
+import { redactSecrets } from '../redact.js';
 
 /**
  * The wire format of an OpenAI chat-completion stream, written out: shared by `toSSE`, `pipeSSE`
@@ -29,20 +30,6 @@ export interface ToSSEOptions {
    * function returns is written as it is, so redact there too.
    */
   formatError?: (error: unknown) => APIErrorBody;
-}
-
-/** Patterns that look like credentials: OpenAI-style keys, bearer tokens, `api_key=` parameters. */
-const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
-  [/\bsk-[A-Za-z0-9_-]{4,}/g, 'sk-***'],
-  [/\bBearer\s+[^\s"',;]+/gi, 'Bearer ***'],
-  [/\b(api[_-]?key|access[_-]?token|authorization)(["']?\s*[:=]\s*["']?)[^\s"'&,;]+/gi, '$1$2***'],
-];
-
-/** Replaces anything that looks like a key or a token with `***`. */
-export function redactSecrets(text: string): string {
-  let result = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) result = result.replace(pattern, replacement);
-  return result;
 }
 
 /** The default {@link ToSSEOptions.formatError}: message, type, code (and param), redacted. */

@@ -15,7 +15,7 @@ import {
 } from 'rxjs';
 import { StreamAPIError, type APIErrorBody } from '../errors.js';
 import { pipeSSE } from '../sse/pipeSSE.js';
-import { redactSecrets } from '../sse/sseWriter.js';
+import { redactSecrets } from '../redact.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { planChunks, planCompletion, planReply, type ChunkFormat, type MockToolCall } from './completion.js';
 import { requestId, seededRandom, systemFingerprint, type Random } from './random.js';
