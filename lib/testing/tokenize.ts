@@ -4,7 +4,6 @@
  * @internal
  */
 export { tokenPieces } from '../tokens/tokenPieces.js';
-export { countTokens } from '../tokens/countTokens.js';
 export { countPromptTokens } from '../tokens/countPromptTokens.js';
 export { loadEncoding } from '../tokens/loadEncoding.js';
 export { encodingForModel } from '../tokens/encodingForModel.js';
