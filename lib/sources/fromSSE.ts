@@ -1,6 +1,6 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscriber } from 'rxjs';
 import { IncompleteStreamError } from '../errors.js';
-import { chatChunks } from '../sse/chatChunks.js';
+import { ChatChunkReader, SSEByteParser } from '../sse/eventParser.js';
 import {
   cancelQuietly,
   isSuccess,
@@ -9,7 +9,6 @@ import {
   type ByteStreamLike,
   type ResponseLike,
 } from '../sse/readBody.js';
-import { sseEvents } from '../sse/sseEvents.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { subscribeToIterable } from './iterate.js';
 
@@ -149,7 +148,24 @@ export function fromSSE(
     return;
   });
 
-  return bytes.pipe(sseEvents(), chatChunks({ requireDone: options.requireDone ?? true }));
+  const requireDone = options.requireDone ?? true;
+  // bytes → sseEvents() → chatChunks(), fused: the same parser and chunk reader those two
+  // operators use, called directly, with no event objects and no subscriber between the stages.
+  return new Observable<ChatCompletionChunk>((subscriber) => {
+    const chunks = new ChatChunkReader(subscriber, requireDone);
+    const events = new SSEByteParser(subscriber, (type, data) => chunks.event(type, data));
+    return bytes.subscribe({
+      next(piece) {
+        events.next(piece);
+      },
+      error(error: unknown) {
+        subscriber.error(error);
+      },
+      complete() {
+        if (events.end()) chunks.end();
+      },
+    });
+  });
 }
 
 /**

@@ -1,11 +1,8 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import {
-  IncompleteStreamError,
-  SSEParseError,
-  StreamAPIError,
-  type APIErrorBody,
-} from '../errors.js';
 import type { ChatCompletionChunk, ServerSentEvent } from '../types.js';
+// The error classes are imported for the {@link}s of the documentation.
+import type { IncompleteStreamError, SSEParseError, StreamAPIError } from '../errors.js';
+import { ChatChunkReader } from './eventParser.js';
 
 /** Options of {@link chatChunks}. */
 export interface ChatChunksOptions {
@@ -80,114 +77,17 @@ export function chatChunks(
   const requireDone = options.requireDone ?? true;
   return (source) =>
     new Observable<ChatCompletionChunk>((subscriber) => {
-      let events = 0;
-      /** Choice index → whether it got a finish_reason (only tracked when `requireDone` is off). */
-      const choices = new Map<number, boolean>();
-
+      const reader = new ChatChunkReader(subscriber, requireDone);
       return source.subscribe({
         next(event) {
-          if (subscriber.closed) return;
-          events += 1;
-          const { data } = event;
-          if (event.event === 'error') {
-            subscriber.error(new StreamAPIError(errorEventBody(data)));
-            return;
-          }
-          if (event.event !== 'message' || data === '') return;
-          if (data === '[DONE]') {
-            subscriber.complete();
-            return;
-          }
-          let value: unknown;
-          try {
-            value = JSON.parse(data);
-          } catch (cause) {
-            subscriber.error(
-              new SSEParseError(`An event's data is not valid JSON: ${(cause as Error).message}`, {
-                reason: 'invalid-json',
-                data,
-                cause,
-              }),
-            );
-            return;
-          }
-          if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-            const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
-            subscriber.error(
-              new SSEParseError(`An event's data is JSON but not an object (got ${got})`, {
-                reason: 'not-an-object',
-                data,
-              }),
-            );
-            return;
-          }
-          const error = (value as { error?: unknown }).error;
-          if (error) {
-            subscriber.error(new StreamAPIError(toErrorBody(error)));
-            return;
-          }
-          const chunk = value as ChatCompletionChunk;
-          if (!requireDone && Array.isArray(chunk.choices)) {
-            for (const choice of chunk.choices as unknown[]) {
-              const { index, finish_reason } = (choice ?? {}) as {
-                index?: unknown;
-                finish_reason?: unknown;
-              };
-              if (typeof index !== 'number') continue;
-              if (finish_reason != null) choices.set(index, true);
-              else if (!choices.has(index)) choices.set(index, false);
-            }
-          }
-          subscriber.next(chunk);
+          reader.event(event.event, event.data);
         },
         error(error: unknown) {
           subscriber.error(error);
         },
         complete() {
-          if (subscriber.closed) return;
-          if (!requireDone && choices.size > 0 && [...choices.values()].every(Boolean)) {
-            subscriber.complete();
-            return;
-          }
-          subscriber.error(
-            new IncompleteStreamError(incompleteMessage(events, requireDone, choices), {
-              reason: 'no-done',
-            }),
-          );
+          reader.end();
         },
       });
     });
-}
-
-function incompleteMessage(events: number, requireDone: boolean, choices: Map<number, boolean>): string {
-  const base = 'The stream ended before `data: [DONE]`';
-  if (events === 0) {
-    return `${base}, without a single event (is the body a text/event-stream? was \`stream: true\` sent?)`;
-  }
-  if (requireDone) return base;
-  if (choices.size === 0) return `${base}, and no choice came`;
-  const open = [...choices].filter(([, finished]) => !finished).map(([index]) => index);
-  return `${base}, and choice ${open.join(', ')} had no finish_reason`;
-}
-
-/** The error object of an `event: error`: its data as JSON when it is, else as the message. */
-function errorEventBody(data: string): APIErrorBody | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return data === '' ? 'The server sent an error event' : data;
-  }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const inner = (value as { error?: unknown }).error;
-    return inner ? toErrorBody(inner) : (value as APIErrorBody);
-  }
-  return data;
-}
-
-/** The `error` field of a data object, as a `StreamAPIError` takes it. */
-function toErrorBody(error: unknown): APIErrorBody | string {
-  if (typeof error === 'string') return error;
-  if (typeof error === 'object' && error !== null && !Array.isArray(error)) return error as APIErrorBody;
-  return { message: `The server reported an error: ${JSON.stringify(error)}` };
 }

@@ -1,7 +1,8 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { SSEParseError } from '../errors.js';
 import type { ServerSentEvent } from '../types.js';
-import { SSEEventParser } from './eventParser.js';
+// SSEParseError is imported for the {@link} of the documentation.
+import type { SSEParseError } from '../errors.js';
+import { SSEByteParser } from './eventParser.js';
 
 /**
  * Parses a stream of bytes (or text) as server-sent events, by the WHATWG EventSource rules.
@@ -56,92 +57,21 @@ import { SSEEventParser } from './eventParser.js';
 export function sseEvents(): OperatorFunction<Uint8Array | string, ServerSentEvent> {
   return (source) =>
     new Observable<ServerSentEvent>((subscriber) => {
-      const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-      const parser = new SSEEventParser(
-        (event) => subscriber.next(event),
-        () => subscriber.closed,
-      );
-      /** Bytes decoded so far, for the error message. */
-      let offset = 0;
-      /** Whether the decoder may hold the start of a character. */
-      let decoding = false;
-
-      const utf8Error = (cause: unknown, piece: ArrayBufferView | ArrayBuffer | undefined): SSEParseError => {
-        const where =
-          piece === undefined
-            ? 'the stream ended inside a UTF-8 character'
-            : `invalid UTF-8 in the bytes ${offset}–${offset + piece.byteLength}`;
-        return new SSEParseError(`The event stream is not valid UTF-8: ${where}`, {
-          reason: 'invalid-utf8',
-          data: piece === undefined ? '' : new TextDecoder().decode(piece),
-          cause,
-        });
-      };
-
-      /** Ends the byte stream in the decoder; false when it errored the subscriber. */
-      const flush = (): boolean => {
-        if (!decoding) return true;
-        decoding = false;
-        let rest: string;
-        try {
-          rest = decoder.decode();
-        } catch (error) {
-          subscriber.error(utf8Error(error, undefined));
-          return false;
-        }
-        parser.feed(rest);
-        return true;
-      };
-
+      const reader = new SSEByteParser(subscriber, (event, data, id, retry) => {
+        const value: ServerSentEvent = { event, data, id };
+        if (retry !== undefined) value.retry = retry;
+        subscriber.next(value);
+      });
       return source.subscribe({
         next(piece) {
-          if (subscriber.closed) return;
-          if (typeof piece === 'string') {
-            if (flush() && !subscriber.closed) parser.feed(piece);
-            return;
-          }
-          // By shape, not instanceof: typed arrays of another realm (a worker, a VM context) too.
-          const bytes: unknown = piece;
-          if (!ArrayBuffer.isView(bytes) && !isArrayBuffer(bytes)) {
-            subscriber.error(
-              new TypeError(
-                `sseEvents() reads Uint8Array or string pieces, but got ${describe(piece)}`,
-              ),
-            );
-            return;
-          }
-          let text: string;
-          try {
-            text = decoder.decode(bytes, { stream: true });
-          } catch (error) {
-            subscriber.error(utf8Error(error, bytes));
-            return;
-          }
-          offset += bytes.byteLength;
-          decoding = true;
-          parser.feed(text);
+          reader.next(piece);
         },
         error(error: unknown) {
           subscriber.error(error);
         },
         complete() {
-          if (subscriber.closed || !flush() || subscriber.closed) return;
-          parser.end();
-          if (!subscriber.closed) subscriber.complete();
+          if (reader.end()) subscriber.complete();
         },
       });
     });
-}
-
-function isArrayBuffer(value: unknown): value is ArrayBuffer {
-  return Object.prototype.toString.call(value) === '[object ArrayBuffer]';
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object';
-  }
-  return `a ${typeof value}`;
 }

@@ -3,7 +3,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { asyncScheduler, lastValueFrom, toArray, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import * as fc from 'fast-check';
+import { asyncScheduler, from, lastValueFrom, toArray, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import {
   ChatStreamError,
   HTTPStatusError,
@@ -12,6 +13,8 @@ import {
   StreamAPIError,
 } from '../../lib/errors.js';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
+import { chatChunks } from '../../lib/sse/chatChunks.js';
+import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 
 const encoder = new TextEncoder();
@@ -266,6 +269,65 @@ describe('fromSSE', () => {
       await expect(errorOf(fromSSE(new Response(`${sse(A)}data: {oops}\n\n`)))).resolves.toBeInstanceOf(SSEParseError);
       const utf8 = await errorOf(fromSSE(new Response(new Uint8Array([0x64, 0x61, 0x74, 0x61, 0x3a, 0xff, 0x0a, 0x0a]))));
       expect(utf8).toMatchObject({ name: 'SSEParseError', reason: 'invalid-utf8' });
+    });
+  });
+
+  describe('the two stages, fused', () => {
+    /** How an observable ends, run to its end: its values, then 'complete' or the error's class and message. */
+    async function outcome(observable: Observable<ChatCompletionChunk>): Promise<unknown[]> {
+      const seen: unknown[] = [];
+      await new Promise<void>((resolve) => {
+        observable.subscribe({
+          next: (value) => seen.push(value),
+          error: (error: unknown) => {
+            seen.push(`${(error as Error).name}: ${(error as Error).message}`, (error as { reason?: unknown }).reason);
+            resolve();
+          },
+          complete: () => {
+            seen.push('complete');
+            resolve();
+          },
+        });
+      });
+      return seen;
+    }
+    const block = fc.constantFrom(
+      sse(A),
+      sse(B),
+      sse(C),
+      `data: ${JSON.stringify(B).replace(',', ',\ndata: ')}\r\n\r\n`,
+      'event: ping\ndata: {}\n\n',
+      ': keep-alive\n\n',
+      'id: 7\nretry: 10\n\n',
+      'data:\n\n',
+      'data: [DONE]\n\n',
+      'data: [DONE]',
+      'data: {"oops\n\n',
+      'data: [1]\n\n',
+      'event: error\ndata: {"message":"overloaded"}\n\n',
+      'data: {"error":{"message":"bad"}}\n\n',
+    );
+
+    it('should give exactly what sseEvents() then chatChunks() give, however the bytes are cut', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(block, { maxLength: 6 }),
+          fc.array(fc.nat(), { maxLength: 12 }),
+          fc.boolean(),
+          async (blocks, cuts, requireDone) => {
+            const all = encoder.encode(blocks.join(''));
+            const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((x, y) => x - y);
+            const pieces = [...points, all.length].map((end, i, ends) => all.slice(i === 0 ? 0 : ends[i - 1], end));
+            async function* body(): AsyncGenerator<Uint8Array> {
+              yield* pieces;
+            }
+            const fused = await outcome(fromSSE(body(), { requireDone }));
+            const staged = await outcome(from(pieces).pipe(sseEvents(), chatChunks({ requireDone })));
+            expect(fused).toEqual(staged);
+          },
+        ),
+        { numRuns: 300 },
+      );
     });
   });
 

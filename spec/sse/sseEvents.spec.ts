@@ -127,10 +127,12 @@ describe('sseEvents', () => {
   it('should stop parsing a piece as soon as the subscriber closes', () => {
     // Seen from outside, a closed subscriber swallows what comes: look at the parser itself.
     const emitted: ServerSentEvent[] = [];
-    const parser = new SSEEventParser(
-      (event) => emitted.push(event),
-      () => emitted.length >= 1,
-    );
+    const parser = new SSEEventParser((event, data, id) => emitted.push({ event, data, id }), {
+      get closed() {
+        return emitted.length >= 1;
+      },
+      error: () => undefined,
+    });
     parser.feed('data: 1\n\ndata: 2\n\ndata: 3\n\n');
     expect(emitted).toEqual([message('1')]);
   });
@@ -233,6 +235,31 @@ describe('sseEvents', () => {
     expect(() => parse([bytes('data: 1\n\n'), new Uint8Array([0xf0, 0x9f])])).toThrow(SSEParseError);
     // A string piece after an unfinished character is an error too.
     expect(() => parse([new Uint8Array([0xd8]), 'data: 1\n\n'])).toThrow(SSEParseError);
+  });
+
+  it('should decode pieces that end on a character boundary and pieces that split one alike', () => {
+    // Whole pieces (nothing held, last byte ASCII) and streamed pieces take different decoders:
+    // every cut into three pieces (empty ones too) switches between them somewhere.
+    const all = bytes('data: é👋\n\ndata: 中文 x\n\ndata: y\n\n');
+    const expected = [message('é👋'), message('中文 x'), message('y')];
+    for (let i = 0; i <= all.length; i++) {
+      for (let j = i; j <= all.length; j++) {
+        expect(parse([all.slice(0, i), all.slice(i, j), all.slice(j)])).toEqual(expected);
+      }
+    }
+  });
+
+  it('should error with SSEParseError on bad bytes in a whole piece after a split character', () => {
+    const start = bytes('data: é'); // ends inside nothing: é is whole, but its last byte is not ASCII
+    const split = bytes('data: 👋\n\n');
+    let failure: unknown;
+    const events: ServerSentEvent[] = [];
+    from([start, bytes('\n\n'), split.slice(0, 8), split.slice(8), new Uint8Array([0x64, 0xc3, 0x0a])])
+      .pipe(sseEvents())
+      .subscribe({ next: (e) => events.push(e), error: (e: unknown) => (failure = e) });
+    expect(events).toEqual([message('é'), message('👋')]);
+    expect(failure).toBeInstanceOf(SSEParseError);
+    expect((failure as SSEParseError).message).toContain(`bytes ${start.length + 2 + split.length}–${start.length + 2 + split.length + 3}`);
   });
 
   it('should error with a TypeError on a piece that is neither bytes nor text', () => {
