@@ -5,19 +5,8 @@
  * answers every request with those bytes.
  */
 import { buildChunks, toSSEText } from '../lib/testing/index.js';
+import { seededRandom as seeded } from '../lib/testing/random.js';
 import type { ChatCompletionChunk } from '../lib/types.js';
-
-/** mulberry32: a small seeded generator, uniform in [0, 1). */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ENGLISH_FUNCTION = (
   'the of and to a in that is was he for it with as his on be at by i this had not are but from or have an ' +

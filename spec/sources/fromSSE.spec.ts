@@ -16,6 +16,7 @@ import { fromSSE } from '../../lib/sources/fromSSE.js';
 import { chatChunks } from '../../lib/sse/chatChunks.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
+import { seededRandom } from '../../lib/testing/random.js';
 
 const encoder = new TextEncoder();
 
@@ -34,21 +35,10 @@ const C = chunk(null, 'stop');
 const sse = (...chunks: ChatCompletionChunk[]): string => chunks.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('');
 const BODY = `${sse(A, B, C)}data: [DONE]\n\n`;
 
-/** A deterministic random number generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A ReadableStream of the bytes in pieces of 1 to 32 bytes (16 on average). */
 function streamOf(bytes: Uint8Array, seed = 1): ReadableStream<Uint8Array> & { cancelled: () => boolean } {
-  const next = random(seed);
+  const next = seededRandom(seed);
   let position = 0;
   let cancelled = false;
   const stream = new ReadableStream<Uint8Array>({
