@@ -9,26 +9,10 @@ import { fromChatCompletion } from '../../lib/sources/fromChatCompletion.js';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
 import { pipeSSE } from '../../lib/sse/pipeSSE.js';
 import { startMockServer, type MockServer } from '../../lib/testing/startMockServer.js';
-import type { ChatCompletionSnapshot } from '../../lib/types.js';
+import { errorOf, until, user } from '../helpers/notebook.js';
 
-const user = (content: string) => [{ role: 'user' as const, content }];
 
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
 
-async function errorOf(source: Promise<unknown>): Promise<Error & { partial?: ChatCompletionSnapshot }> {
-  const error = await source.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (error === undefined) throw new Error('expected an error');
-  return error as Error & { partial?: ChatCompletionSnapshot };
-}
 
 describe('e2e: fetch and fromSSE against the local server', () => {
   let server: MockServer;

@@ -5,30 +5,11 @@ import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import { usage } from '../../lib/operators/usage.js';
 import { fromChatCompletion } from '../../lib/sources/fromChatCompletion.js';
 import { startMockServer, type MockServer } from '../../lib/testing/startMockServer.js';
-import type { ChatCompletion, ChatCompletionSnapshot } from '../../lib/types.js';
+import type { ChatCompletion } from '../../lib/types.js';
+import { NOTEBOOK_PROMPT, ONE_TO_HUNDRED, errorOf, until, user } from '../helpers/notebook.js';
 
-const NOTEBOOK_PROMPT = 'Count to 100, with a comma between each number and no newlines. E.g., 1, 2, 3, ...';
-const ONE_TO_HUNDRED = `${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}.`;
-const user = (content: string) => [{ role: 'user' as const, content }];
 
-/** Waits, a bounded number of turns, until `condition` holds. */
-async function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
 
-/** Runs the observable to its error, or fails. */
-async function errorOf(source: Promise<unknown>): Promise<Error & { partial?: ChatCompletionSnapshot }> {
-  const error = await source.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (error === undefined) throw new Error('expected an error');
-  return error as Error & { partial?: ChatCompletionSnapshot };
-}
 
 /** A completion without the fields that differ between two requests. */
 const comparable = ({ id, created, ...rest }: ChatCompletion) => {

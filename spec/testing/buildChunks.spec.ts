@@ -7,9 +7,8 @@ import { buildChunks } from '../../lib/testing/buildChunks.js';
 import { countPromptTokens } from '../../lib/tokens/countPromptTokens.js';
 import { countTokens } from '../../lib/tokens/countTokens.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
+import { NOTEBOOK_PROMPT, ONE_TO_HUNDRED } from '../helpers/notebook.js';
 
-const NOTEBOOK_PROMPT = 'Count to 100, with a comma between each number and no newlines. E.g., 1, 2, 3, ...';
-const ONE_TO_HUNDRED = `${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}.`;
 
 type Loose = Record<string, unknown>;
 const choicesOf = (chunks: ChatCompletionChunk[]) => chunks.flatMap((c) => c.choices);

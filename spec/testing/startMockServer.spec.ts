@@ -3,10 +3,8 @@ import OpenAI from 'openai';
 import { VirtualTimeScheduler } from 'rxjs';
 import { startMockServer, type MockServer, type MockServerOptions } from '../../lib/testing/startMockServer.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../../lib/types.js';
+import { NOTEBOOK_PROMPT, ONE_TO_HUNDRED, until, user } from '../helpers/notebook.js';
 
-const NOTEBOOK_PROMPT = 'Count to 100, with a comma between each number and no newlines. E.g., 1, 2, 3, ...';
-const ONE_TO_HUNDRED = `${Array.from({ length: 100 }, (_, i) => i + 1).join(', ')}.`;
-const user = (content: string) => [{ role: 'user' as const, content }];
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
   return fetch(url, {
@@ -38,14 +36,6 @@ const contentOf = (chunks: ChatCompletionChunk[], index = 0): string =>
     .map((choice) => choice.delta.content ?? '')
     .join('');
 
-/** Waits (a bounded number of turns) until `condition` holds. */
-async function until(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 async function withServer(options: MockServerOptions, test: (server: MockServer) => Promise<void>, scheduler?: VirtualTimeScheduler): Promise<void> {
   const server = await startMockServer(options, scheduler);
