@@ -38,23 +38,60 @@ interface Growing {
 interface RunKind {
   readonly rest: RegExp;
   readonly first: RegExp;
+  /** Per ASCII code: 1 when `rest` matches it (`REST`), 2 when `first` does (`FIRST`); built from the regexes. */
+  readonly ascii: Uint8Array;
 }
+const REST = 1;
+const FIRST = 2;
+
+/** A run kind with its ASCII table, read off its own regexes (so the table cannot disagree with them). */
+function runKindOf(rest: RegExp, first: RegExp): RunKind {
+  const ascii = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c);
+    rest.lastIndex = 0;
+    rest.exec(ch);
+    first.lastIndex = 0;
+    ascii[c] = (rest.lastIndex === 1 ? REST : 0) | (first.test(ch) ? FIRST : 0);
+  }
+  return { rest, first, ascii };
+}
+
 const RUN_KINDS: Readonly<Record<EncodingName, readonly RunKind[]>> = {
   o200k_base: [
-    { rest: /[\p{Ll}\p{Lm}\p{Lo}\p{M}]*/uy, first: /[^\r\n\p{N}]/uy },
-    { rest: /[^\S\r\n]*/uy, first: /[^\S\r\n]/uy },
+    runKindOf(/[\p{Ll}\p{Lm}\p{Lo}\p{M}]*/uy, /[^\r\n\p{N}]/uy),
+    runKindOf(/[^\S\r\n]*/uy, /[^\S\r\n]/uy),
   ],
   cl100k_base: [
-    { rest: /\p{L}*/uy, first: /[^\r\n\p{N}']/uy },
-    { rest: /[^\S\r\n]*/uy, first: /[^\S\r\n]/uy },
+    runKindOf(/\p{L}*/uy, /[^\r\n\p{N}']/uy),
+    runKindOf(/[^\S\r\n]*/uy, /[^\S\r\n]/uy),
   ],
 };
 
-/** Whether all of `text` from `from` on is matched by the sticky `run`. */
-function allOf(run: RegExp, text: string, from: number): boolean {
-  run.lastIndex = from;
-  run.exec(text);
-  return run.lastIndex === text.length;
+/** Whether all of `text` from `from` on is in the rest class of `kind` (ASCII by table, the rest by its regex). */
+function allOf(kind: RunKind, text: string, from: number): boolean {
+  const length = text.length;
+  const ascii = kind.ascii;
+  for (let i = from; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) {
+      const run = kind.rest;
+      run.lastIndex = i;
+      run.exec(text);
+      return run.lastIndex === length;
+    }
+    if (((ascii[c] as number) & REST) === 0) return false;
+  }
+  return true;
+}
+
+/** Whether the character at `from` is in the first class of `kind`; the index after it, or -1. */
+function firstOf(kind: RunKind, text: string, from: number): number {
+  const c = text.charCodeAt(from);
+  if (c < 128) return ((kind.ascii[c] as number) & FIRST) !== 0 ? from + 1 : -1;
+  const first = kind.first;
+  first.lastIndex = from;
+  return first.test(text) ? first.lastIndex : -1;
 }
 
 /** Character classes of ASCII, for the runs the pattern reads (a bit per run kind). */
@@ -138,8 +175,11 @@ const APOSTROPHE = 0x27;
 export class TokenTally {
   /** Tokens of the committed (final) pieces. */
   private committed = 0;
-  /** The text after the committed pieces, as appended parts (joined when it is split again). */
-  private parts: string[] = [];
+  /**
+   * The text after the committed pieces. Deltas are appended with `+`, which V8 makes O(delta)
+   * (a rope, flattened once when the text is read again), so a long run that only grows costs no copy.
+   */
+  private tail = '';
   /** The current total. */
   private total = 0;
   /** The long last piece, if any. */
@@ -174,26 +214,25 @@ export class TokenTally {
   push(delta: string): number {
     if (typeof delta !== 'string') throw new TypeError(`Expected a string delta, got ${typeof delta}`);
     if (delta.length === 0) return this.total;
-    this.parts.push(delta);
+    this.tail += delta;
     const growing = this.growing;
-    if (growing?.run !== undefined && allOf(growing.run.rest, delta, 0)) {
+    if (growing?.run !== undefined && allOf(growing.run, delta, 0)) {
       this.grow(growing, toBinary(delta), growing.length + delta.length);
       this.total = this.committed + growing.starts.length;
       return this.total;
     }
     const short = this.short;
-    if (short !== undefined && allOf(short.rest, delta, 0)) {
+    if (short !== undefined && allOf(short, delta, 0)) {
       // The tail is one short run piece and stays one: count it, no pre-split.
-      const tail = this.parts.join('');
+      const tail = this.tail;
       if (tail.length < this.longPiece) {
-        const tokens = this.encoder.tokenStarts(toBinary(tail)).length;
-        this.parts = [tail];
+        const tokens = this.encoder.countPiece(tail);
         this.pending = [0, tail.length, tokens];
         this.total = this.committed + tokens;
         return this.total;
       }
     }
-    this.split(this.parts.length === 1 ? delta : this.parts.join(''));
+    this.split(this.tail);
     return this.total;
   }
 
@@ -207,46 +246,59 @@ export class TokenTally {
     const cached = this.pending;
     let cursor = 0;
     const pending: number[] = [];
-    const pattern = this.encoder.pattern;
-    pattern.lastIndex = 0;
+    const { pattern, sticky } = this.encoder;
+    const length = tail.length;
     let committing = true;
     let keepFrom = 0;
     let open = 0;
-    let match: RegExpExecArray | null;
-    while ((match = pattern.exec(tail)) !== null) {
-      const piece = match[0];
-      if (piece.length === 0) {
-        pattern.lastIndex = advance(tail, pattern.lastIndex);
+    let at = 0;
+    while (at < length) {
+      // The piece at `at` (the pattern skips nothing in o200k and cl100k: `test` finds it without
+      // building a match); if the pattern would skip text there, the next match as `exec` finds it.
+      let start = at;
+      let end: number;
+      sticky.lastIndex = at;
+      if (sticky.test(tail)) {
+        end = sticky.lastIndex;
+      } else {
+        pattern.lastIndex = at;
+        const match = pattern.exec(tail);
+        if (match === null) break;
+        start = match.index;
+        end = start + match[0].length;
+      }
+      if (end === start) {
+        at = advance(tail, start);
         continue;
       }
-      const start = match.index;
-      const end = start + piece.length;
-      const isLast = end === tail.length;
+      at = end;
+      const pieceLength = end - start;
+      const isLast = end === length;
       // The count of a short piece the last split saw too (same start, same length: same text).
       let tokens = -1;
-      if (piece.length < this.longPiece) {
+      if (pieceLength < this.longPiece) {
         while (cursor < cached.length && (cached[cursor] as number) < start) cursor += 3;
-        if (cached[cursor] === start && cached[cursor + 1] === piece.length) tokens = cached[cursor + 2] as number;
-        else tokens = this.encoder.tokenStarts(toBinary(piece)).length;
+        if (cached[cursor] === start && cached[cursor + 1] === pieceLength) tokens = cached[cursor + 2] as number;
+        else tokens = this.encoder.countPiece(tail.slice(start, end));
       }
       // A piece of more than 3 characters that ends the text is never final (see the notes).
-      if (committing && !(isLast && piece.length > 3) && this.reach(tail, start) <= readable) {
-        this.committed += tokens >= 0 ? tokens : this.countLong(piece, start, previous, false);
+      if (committing && !(isLast && pieceLength > 3) && this.reach(tail, start) <= readable) {
+        this.committed += tokens >= 0 ? tokens : this.countLong(tail.slice(start, end), start, previous, false);
         keepFrom = end;
         if (isLast) break;
         continue;
       }
       committing = false;
       if (tokens < 0) {
-        tokens = this.countLong(piece, start, previous, isLast);
+        tokens = this.countLong(tail.slice(start, end), start, previous, isLast);
       } else {
-        pending.push(start - keepFrom, piece.length, tokens);
+        pending.push(start - keepFrom, pieceLength, tokens);
       }
       open += tokens;
       if (isLast) break;
     }
     this.pending = pending;
-    this.parts = keepFrom === 0 ? [tail] : keepFrom < tail.length ? [tail.slice(keepFrom)] : [];
+    this.tail = keepFrom === 0 ? tail : keepFrom < tail.length ? tail.slice(keepFrom) : '';
     const growing = this.growing as Growing | undefined; // set by countLong
     const rest = tail.length - keepFrom;
     this.short =
@@ -268,9 +320,8 @@ export class TokenTally {
     const last = text.charCodeAt(text.length - 1);
     if (last >= 0xd800 && last <= 0xdbff) return undefined;
     for (const kind of this.kinds) {
-      kind.first.lastIndex = from;
-      if (!kind.first.test(text)) continue;
-      if (allOf(kind.rest, text, kind.first.lastIndex)) return kind;
+      const next = firstOf(kind, text, from);
+      if (next >= 0 && allOf(kind, text, next)) return kind;
     }
     return undefined;
   }
@@ -326,7 +377,7 @@ export class TokenTally {
       const from = j > 0 ? (starts[j] as number) : -1;
       if (j <= 0 || from < growing.base) {
         // Backed off past the window: encode the whole piece again.
-        const bytes = whole !== undefined ? whole() : toBinary(this.parts.join('').slice(growing.start));
+        const bytes = whole !== undefined ? whole() : toBinary(this.tail.slice(growing.start));
         growing.starts = encoder.tokenStarts(bytes).slice();
         setWindow(growing, bytes, 0);
         return;

@@ -22,6 +22,10 @@ const SMALL_PIECE = 24;
 const MEMO_BYTES = 256;
 /** ...in a memo of at most this many entries (cleared when full). */
 const MEMO_ENTRIES = 65536;
+/** Pieces up to this many UTF-16 units have their count remembered by `countPiece`... */
+const COUNT_MEMO_LENGTH = 32;
+/** ...in a memo of at most this many entries (cleared when full; small, to stay in cache). */
+const COUNT_MEMO_ENTRIES = 16384;
 /** The token starts of a piece that is one token. */
 const SINGLE: readonly number[] = Object.freeze([0]);
 /** 2^32: heap keys are `rank * 2^32 + start`, so lower rank first, then the leftmost pair. */
@@ -32,10 +36,14 @@ export class BytePairEncoder {
   readonly ranks: Map<string, number>;
   /** Merges of recent multi-token pieces. */
   private readonly memo = new Map<string, readonly number[]>();
+  /** Token counts of recent short pieces, by their text (see `countPiece`). */
+  private readonly counts = new Map<string, number>();
   /** The longest token, in bytes: longer pairs need no lookup. */
   readonly maxTokenBytes: number;
   /** js-tiktoken's pre-split pattern for this encoding, flags `gu`. */
   readonly pattern: RegExp;
+  /** The same pattern, flags `uy`: it matches only at `lastIndex` (`test` then gives a piece's end without building a match). */
+  readonly sticky: RegExp;
 
   constructor(file: RankFile) {
     // `atob` (browsers, Node >= 16) decodes base64 straight into a binary string.
@@ -54,29 +62,54 @@ export class BytePairEncoder {
     this.ranks = ranks;
     this.maxTokenBytes = maxTokenBytes;
     this.pattern = new RegExp(withoutCaptures(file.pat_str), 'gu');
+    this.sticky = new RegExp(this.pattern.source, 'uy');
   }
 
   /** The number of tokens of `text`: js-tiktoken's `encode(text, [], []).length`. */
   count(text: string): number {
-    const pattern = this.pattern;
-    pattern.lastIndex = 0;
+    const { pattern, sticky } = this;
     let total = 0;
-    let match: RegExpExecArray | null;
     const length = text.length;
-    while (pattern.lastIndex < length && (match = pattern.exec(text)) !== null) {
-      const piece = match[0];
-      if (piece.length === 0) {
-        pattern.lastIndex = advance(text, pattern.lastIndex);
+    let at = 0;
+    while (at < length) {
+      // The piece at `at` by `test` (no match built); where the pattern would skip text, by `exec`.
+      let start = at;
+      let end: number;
+      sticky.lastIndex = at;
+      if (sticky.test(text)) {
+        end = sticky.lastIndex;
+      } else {
+        pattern.lastIndex = at;
+        const match = pattern.exec(text);
+        if (match === null) break;
+        start = match.index;
+        end = start + match[0].length;
+      }
+      if (end === start) {
+        at = advance(text, start);
         continue;
       }
-      total += this.tokenStarts(toBinary(piece)).length;
+      at = end;
+      total += this.countPiece(text.slice(start, end));
     }
     return total;
   }
 
-  /** The number of tokens of one pre-split piece. */
+  /**
+   * The number of tokens of one pre-split piece (UTF-16 text). Short pieces are remembered in a
+   * small memo keyed by their text, so a repeated word costs one lookup in a table that stays in
+   * the processor's cache, not a UTF-8 conversion and a lookup among the encoding's ranks.
+   */
   countPiece(piece: string): number {
-    return this.tokenStarts(toBinary(piece)).length;
+    if (piece.length > COUNT_MEMO_LENGTH) return this.tokenStarts(toBinary(piece)).length;
+    const counts = this.counts;
+    let tokens = counts.get(piece);
+    if (tokens === undefined) {
+      tokens = this.tokenStarts(toBinary(piece)).length;
+      if (counts.size >= COUNT_MEMO_ENTRIES) counts.clear();
+      counts.set(detached(piece), tokens);
+    }
+    return tokens;
   }
 
   /**
@@ -92,7 +125,7 @@ export class BytePairEncoder {
     if (starts === undefined) {
       starts = length <= SMALL_PIECE ? mergeSmall(bytes, this) : mergeLarge(bytes, this);
       if (this.memo.size >= MEMO_ENTRIES) this.memo.clear();
-      this.memo.set(bytes, starts);
+      this.memo.set(detached(bytes), starts);
     }
     return starts;
   }
@@ -102,6 +135,16 @@ export class BytePairEncoder {
     if (end - start > this.maxTokenBytes) return -1;
     return this.ranks.get(bytes.slice(start, end)) ?? -1;
   }
+}
+
+/**
+ * A copy of `key` that holds no reference to a longer string. V8 makes a slice of 13 or more
+ * characters a view into its parent: kept as a memo key, it would keep the whole counted text
+ * alive. Prepending a character and slicing it off again copies the characters (used on a memo
+ * miss only).
+ */
+function detached(key: string): string {
+  return (' ' + key).slice(1);
 }
 
 /**

@@ -82,5 +82,25 @@ describe('bpe', () => {
       expect(encoder.tokenStarts('ababab')).toEqual([0, 4]);
       expect(encoder.count('ababab ba')).toBe(5);
     });
+
+    it('should count only the matched pieces when the pattern skips text, as js-tiktoken does', () => {
+      const encoder = new BytePairEncoder({
+        pat_str: '[ab]+',
+        special_tokens: {},
+        bpe_ranks: '! 0 YQ== Yg== IA==\n! 3 YWI= YWJhYg==\n',
+      });
+      // ' ' and '!' match nothing: skipped (the exec fallback); 'abab' → 1, 'ba' → 2, 'ab' → 1.
+      expect(encoder.count('abab ba!ab')).toBe(4);
+      expect(encoder.count('!! ')).toBe(0);
+    });
+
+    it('should give the same count for a piece from its memo as from a fresh merge', () => {
+      const encoder = encoderFor('o200k_base');
+      const piece = ` memoised${Math.random().toString(36).slice(2)}`;
+      const fresh = encoder.tokenStarts(toBinary(piece)).length;
+      expect(encoder.countPiece(piece)).toBe(fresh);
+      expect(encoder.countPiece(piece)).toBe(fresh);
+      expect(encoder.count(`${piece}${piece}`)).toBe(encoder.count(piece) * 2);
+    });
   });
 });
