@@ -1,6 +1,6 @@
-import { catchError, defer, map, throwError, type OperatorFunction } from 'rxjs';
+import { defer, map, type OperatorFunction } from 'rxjs';
 import { ChatCompletionAccumulator } from '../accumulation/ChatCompletionAccumulator.js';
-import { attachPartial } from '../errors.js';
+import { withPartial } from '../accumulation/collect.js';
 import type { ChatCompletionChunk, ChatCompletionSnapshot } from '../types.js';
 
 /**
@@ -64,9 +64,7 @@ export function accumulate(): OperatorFunction<ChatCompletionChunk, ChatCompleti
           accumulator.push(chunk);
           return accumulator.snapshot();
         }),
-        catchError((error: unknown) =>
-          throwError(() => attachPartial(error, accumulator.hasOutput() ? accumulator.snapshot() : undefined)),
-        ),
+        withPartial(accumulator),
       );
     });
 }

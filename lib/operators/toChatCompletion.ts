@@ -1,7 +1,7 @@
-import { catchError, defer, map, reduce, throwError, type OperatorFunction } from 'rxjs';
-import { ChatCompletionAccumulator } from '../accumulation/ChatCompletionAccumulator.js';
-import { attachPartial } from '../errors.js';
-import { estimateUsageFor, type UsageRequest } from '../tokens/estimateUsage.js';
+import { map, of, type Observable, type OperatorFunction } from 'rxjs';
+import type { ChatCompletionAccumulator } from '../accumulation/ChatCompletionAccumulator.js';
+import { collectChunks } from '../accumulation/collect.js';
+import { estimateUsageWhenReady, type UsageRequest } from '../tokens/estimateUsage.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../types.js';
 
 /** Options of {@link toChatCompletion}. */
@@ -67,27 +67,13 @@ export interface ToChatCompletionOptions {
 export function toChatCompletion(
   options: ToChatCompletionOptions = {},
 ): OperatorFunction<ChatCompletionChunk, ChatCompletion> {
-  return (source) =>
-    defer(() => {
-      const accumulator = new ChatCompletionAccumulator();
-      return source.pipe(
-        reduce((acc, chunk: ChatCompletionChunk) => {
-          acc.push(chunk);
-          return acc;
-        }, accumulator),
-        map((acc) => finish(acc, options)),
-        catchError((error: unknown) =>
-          throwError(() => attachPartial(error, accumulator.hasOutput() ? accumulator.snapshot() : undefined)),
-        ),
-      );
-    });
+  return collectChunks((accumulator) => finish(accumulator, options));
 }
 
-function finish(accumulator: ChatCompletionAccumulator, options: ToChatCompletionOptions): ChatCompletion {
+function finish(accumulator: ChatCompletionAccumulator, options: ToChatCompletionOptions): Observable<ChatCompletion> {
   const completion = accumulator.toChatCompletion();
-  // Hook owned by the tokens helper: count the usage when the server sent none.
-  if (options.estimateUsage !== undefined && completion.usage === undefined) {
-    completion.usage = estimateUsageFor(completion, options.estimateUsage === true ? undefined : options.estimateUsage);
-  }
-  return completion;
+  // Count the usage when the server sent none (loading the encoding first where that is async).
+  if (options.estimateUsage === undefined || completion.usage !== undefined) return of(completion);
+  const request = options.estimateUsage === true ? undefined : options.estimateUsage;
+  return estimateUsageWhenReady(completion, request).pipe(map((usage) => ({ ...completion, usage })));
 }

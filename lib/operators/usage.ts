@@ -1,8 +1,7 @@
-import { catchError, concatMap, defer, from, map, of, reduce, throwError, type Observable, type OperatorFunction } from 'rxjs';
-import { ChatCompletionAccumulator } from '../accumulation/ChatCompletionAccumulator.js';
-import { attachPartial } from '../errors.js';
-import { estimateUsageFor, usageEncoding, type UsageRequest } from '../tokens/estimateUsage.js';
-import { encodingReady, loadEncoding } from '../tokens/loadEncoding.js';
+import { map, of, type Observable, type OperatorFunction } from 'rxjs';
+import type { ChatCompletionAccumulator } from '../accumulation/ChatCompletionAccumulator.js';
+import { collectChunks } from '../accumulation/collect.js';
+import { estimateUsageWhenReady, type UsageRequest } from '../tokens/estimateUsage.js';
 import type { ChatCompletionChunk, CompletionUsage } from '../types.js';
 
 /** A `CompletionUsage`, and whether it was counted here rather than reported by the server. */
@@ -12,6 +11,12 @@ export interface EstimatedUsage extends CompletionUsage {
    * `true`: counted with js-tiktoken from the request and the streamed output.
    */
   estimated: boolean;
+  /**
+   * Whether `prompt_tokens` is real: `true` when the server reported it or it was counted from the
+   * request's `messages`; `false` when it was counted without them (`usage()` with no request):
+   * then `prompt_tokens` is 0 and only the completion was counted.
+   */
+  promptCounted: boolean;
 }
 
 /**
@@ -22,7 +27,7 @@ export interface EstimatedUsage extends CompletionUsage {
  * ```
  * source:   --r---a---b---f---u--|      u: usage chunk { prompt_tokens: 36, completion_tokens: 299, … }
  * usage()
- * result:   ---------------------(U|)   U: { prompt_tokens: 36, completion_tokens: 299, total_tokens: 335, estimated: false }
+ * result:   ---------------------(U|)   U: { prompt_tokens: 36, completion_tokens: 299, total_tokens: 335, estimated: false, … }
  *
  * source:   --r---a---b---f--|          (no include_usage: no usage chunk)
  * usage(request)
@@ -61,7 +66,7 @@ export interface EstimatedUsage extends CompletionUsage {
  *   .pipe(usage(request))
  *   .subscribe((used) => console.log(used));
  * // Logs:
- * // { prompt_tokens: 36, completion_tokens: 299, total_tokens: 335, estimated: true }
+ * // { prompt_tokens: 36, completion_tokens: 299, total_tokens: 335, estimated: true, promptCounted: true }
  * ```
  *
  * @see {@link toChatCompletion}
@@ -73,27 +78,14 @@ export interface EstimatedUsage extends CompletionUsage {
  * @return A function that returns an Observable that emits one `EstimatedUsage` when the source completes.
  */
 export function usage(request?: UsageRequest): OperatorFunction<ChatCompletionChunk, EstimatedUsage> {
-  return (source) =>
-    defer(() => {
-      const accumulator = new ChatCompletionAccumulator();
-      return source.pipe(
-        reduce((acc, chunk: ChatCompletionChunk) => {
-          acc.push(chunk);
-          return acc;
-        }, accumulator),
-        concatMap((acc) => finish(acc, request)),
-        catchError((error: unknown) =>
-          throwError(() => attachPartial(error, accumulator.hasOutput() ? accumulator.snapshot() : undefined)),
-        ),
-      );
-    });
+  return collectChunks((accumulator) => finish(accumulator, request));
 }
 
 function finish(accumulator: ChatCompletionAccumulator, request: UsageRequest | undefined): Observable<EstimatedUsage> {
   const reported = accumulator.usage;
-  if (reported !== undefined) return of({ ...reported, estimated: false });
-  const snapshot = accumulator.snapshot();
-  const count = (): EstimatedUsage => ({ ...estimateUsageFor(snapshot, request), estimated: true });
-  const { encoding } = usageEncoding(snapshot, request);
-  return encodingReady(encoding) ? defer(() => of(count())) : from(loadEncoding(encoding)).pipe(map(count));
+  if (reported !== undefined) return of({ ...reported, estimated: false, promptCounted: true });
+  const promptCounted = request?.messages != null;
+  return estimateUsageWhenReady(accumulator.snapshot(), request).pipe(
+    map((counted) => ({ ...counted, estimated: true, promptCounted })),
+  );
 }

@@ -9,6 +9,8 @@ import type { BytePairEncoder } from './bpe.js';
 import { countPromptTokens } from './countPromptTokens.js';
 import { encodingForModel, type EncodingName, type EncodingOptions } from './encodingForModel.js';
 import { encoderFor } from './loadEncoding.js';
+import { defer, from, map, of, type Observable } from 'rxjs';
+import { encodingReady, loadEncoding } from './loadEncoding.js';
 
 /**
  * What was sent, for counting the prompt: the parts of the request parameters that cost prompt
@@ -126,4 +128,18 @@ export function estimateUsageFor(
   };
   if (output.reasoning > 0) usage.completion_tokens_details = { reasoning_tokens: output.reasoning };
   return usage;
+}
+
+/**
+ * {@link estimateUsageFor}, once the encoding it needs is loaded: at once where it already is (or
+ * a synchronous `require` can load it), after `loadEncoding` elsewhere (browsers, bundlers).
+ * @internal
+ */
+export function estimateUsageWhenReady(
+  completion: ChatCompletion | ChatCompletionSnapshot,
+  request?: UsageRequest,
+): Observable<CompletionUsage> {
+  const count = (): CompletionUsage => estimateUsageFor(completion, request);
+  const { encoding } = usageEncoding(completion, request);
+  return encodingReady(encoding) ? defer(() => of(count())) : from(loadEncoding(encoding)).pipe(map(count));
 }

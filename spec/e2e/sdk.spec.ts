@@ -111,6 +111,7 @@ describe('e2e: the openai SDK against the local server', () => {
         completion_tokens: reported.completion_tokens,
         total_tokens: reported.total_tokens,
         estimated: true,
+        promptCounted: true,
       });
     }
     const notebook = await lastValueFrom(

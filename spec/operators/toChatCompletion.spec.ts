@@ -2,14 +2,16 @@ import { TestScheduler } from 'rxjs/testing';
 import { lastValueFrom, of, tap } from 'rxjs';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import { IncompleteStreamError, StreamAPIError } from '../../lib/errors.js';
-import { estimateUsageFor } from '../../lib/tokens/estimateUsage.js';
+import { estimateUsageWhenReady as estimateUsageFor } from '../../lib/tokens/estimateUsage.js';
 import { chunk, usageChunk } from '../helpers/chunk.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot } from '../../lib/types.js';
 
 // The usage estimate belongs to the tokens module; here we only check that the hook is called.
 jest.mock('../../lib/tokens/estimateUsage.js', () => ({
   ...jest.requireActual<object>('../../lib/tokens/estimateUsage.js'),
-  estimateUsageFor: jest.fn(() => ({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 })),
+  estimateUsageWhenReady: jest.fn(() =>
+    jest.requireActual<typeof import('rxjs')>('rxjs').of({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 }),
+  ),
 }));
 
 const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };

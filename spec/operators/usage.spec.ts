@@ -26,7 +26,7 @@ const request: UsageRequest = { model: 'gpt-4o-mini', messages: [{ role: 'user',
 const counted = (withRequest: boolean): EstimatedUsage => {
   const prompt = withRequest ? countPromptTokens(request.messages ?? [], 'gpt-4o-mini') : 0;
   const completion = countTokens('Hello, world!', 'gpt-4o-mini');
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, estimated: true };
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, estimated: true, promptCounted: withRequest };
 };
 
 describe('usage', () => {
@@ -43,7 +43,7 @@ describe('usage', () => {
       const expected = ' -----------(U|)';
 
       expectObservable(e1.pipe(usage(request))).toBe(expected, {
-        U: { prompt_tokens: 12, completion_tokens: 4, total_tokens: 16, estimated: false },
+        U: { prompt_tokens: 12, completion_tokens: 4, total_tokens: 16, estimated: false, promptCounted: true },
       });
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
@@ -62,7 +62,7 @@ describe('usage', () => {
       const e1subs = '  ^----------!';
       const expected = ' -----------(U|)';
 
-      expectObservable(e1.pipe(usage())).toBe(expected, { U: { ...detailed, estimated: false } });
+      expectObservable(e1.pipe(usage())).toBe(expected, { U: { ...detailed, estimated: false, promptCounted: true } });
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
   });
@@ -108,7 +108,7 @@ describe('usage', () => {
 
       const prompt = countPromptTokens(request.messages ?? [], 'gpt-4o-mini');
       expectObservable(e1.pipe(usage(request))).toBe(expected, {
-        E: { prompt_tokens: prompt, completion_tokens: 0, total_tokens: prompt, estimated: true },
+        E: { prompt_tokens: prompt, completion_tokens: 0, total_tokens: prompt, estimated: true, promptCounted: true },
       });
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
@@ -223,12 +223,14 @@ describe('usage', () => {
         completion_tokens: 299,
         total_tokens: 335,
         estimated: true,
+        promptCounted: true,
       });
       await expect(lastValueFrom(from([...stream, usageChunk(36, 299)]).pipe(usage(params)))).resolves.toEqual({
         prompt_tokens: 36,
         completion_tokens: 299,
         total_tokens: 335,
         estimated: false,
+        promptCounted: true,
       });
     }
   });
@@ -237,7 +239,7 @@ describe('usage', () => {
     for (const { name, chunks, expected } of recordedStreams()) {
       if (expected.usage === undefined) continue;
       const result = await lastValueFrom(from(chunks).pipe(usage()));
-      expect([name, result]).toEqual([name, { ...expected.usage, estimated: false }]);
+      expect([name, result]).toEqual([name, { ...expected.usage, estimated: false, promptCounted: true }]);
     }
   });
 
@@ -246,14 +248,15 @@ describe('usage', () => {
     if (recorded === undefined) throw new Error('missing fixture openai-gpt4o-text');
     const withoutUsage = recorded.chunks.filter((c) => c.usage == null);
     const result = await lastValueFrom(from(withoutUsage).pipe(usage()));
-    expect(result).toEqual({ prompt_tokens: 0, completion_tokens: 30, total_tokens: 30, estimated: true });
+    // Without a request only the completion is counted, and the result says so.
+    expect(result).toEqual({ prompt_tokens: 0, completion_tokens: 30, total_tokens: 30, estimated: true, promptCounted: false });
     expect(recorded.expected.usage?.completion_tokens).toBe(30);
   });
 
   it('should count the same usage as toChatCompletion({ estimateUsage }) fills in', async () => {
     const stream = [values.r, values.a, values.b, values.f] as ChatCompletionChunk[];
-    const { estimated, ...plain } = counted(true);
-    expect(estimated).toBe(true);
+    const { estimated, promptCounted, ...plain } = counted(true);
+    expect([estimated, promptCounted]).toEqual([true, true]);
     await expect(lastValueFrom(from(stream).pipe(toChatCompletion({ estimateUsage: request })))).resolves.toMatchObject({
       usage: plain,
     });
