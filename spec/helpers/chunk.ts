@@ -24,3 +24,25 @@ export function usageChunk(prompt: number, completion: number): ChatCompletionCh
     chunk: { usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } },
   });
 }
+
+/** The usage `usageChunk(3, 2)` carries. */
+export const USAGE_3_2 = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
+
+/**
+ * A small stream for marble tests: `r` the role chunk, `a` 'Hel', `b` 'lo', `f` the finish chunk,
+ * `u` the usage chunk (3 + 2 tokens). A fresh object each call, so specs may not share mutations.
+ */
+export function helloValues(): Record<'r' | 'a' | 'b' | 'f' | 'u', ChatCompletionChunk> {
+  return {
+    r: chunk({ role: 'assistant', content: '' }),
+    a: chunk({ content: 'Hel' }),
+    b: chunk({ content: 'lo' }),
+    f: chunk({}, { finish_reason: 'stop' }),
+    u: usageChunk(3, 2),
+  };
+}
+
+/** The wire text of the SSE writers: one event, the end, a keep-alive comment. */
+export const sseEvent = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;
+export const SSE_DONE = 'data: [DONE]\n\n';
+export const SSE_PING = ': ping\n\n';

@@ -3,7 +3,7 @@ import { lastValueFrom, of, tap, toArray } from 'rxjs';
 import { accumulate } from '../../lib/operators/accumulate.js';
 import { ChatCompletionAccumulator } from '../../lib/accumulation/ChatCompletionAccumulator.js';
 import { StreamAPIError } from '../../lib/errors.js';
-import { chunk, usageChunk } from '../helpers/chunk.js';
+import { chunk, helloValues, USAGE_3_2 } from '../helpers/chunk.js';
 import type { ChatCompletionChunk, ChatCompletionSnapshot, CompletionUsage } from '../../lib/types.js';
 
 /** The snapshot expected after the chunks below: one choice with `content`. */
@@ -26,15 +26,9 @@ function snap(content: string | null, extra: { finish_reason?: string; usage?: C
   return snapshot;
 }
 
-const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
+const usage = USAGE_3_2;
 
-const values: Record<string, ChatCompletionChunk> = {
-  r: chunk({ role: 'assistant', content: '' }),
-  a: chunk({ content: 'Hel' }),
-  b: chunk({ content: 'lo' }),
-  f: chunk({}, { finish_reason: 'stop' }),
-  u: usageChunk(3, 2),
-};
+const values: Record<string, ChatCompletionChunk> = helloValues();
 
 const expectedValues: Record<string, ChatCompletionSnapshot> = {
   R: snap(''),

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { map, type Observable } from 'rxjs';
 import { contentDeltas } from '../../lib/operators/contentDeltas.js';
-import { chunk, usageChunk } from '../helpers/chunk.js';
+import { chunk, helloValues } from '../helpers/chunk.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 
 describe('contentDeltas', () => {
@@ -11,13 +11,7 @@ describe('contentDeltas', () => {
     testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
   });
 
-  const values: Record<string, ChatCompletionChunk> = {
-    r: chunk({ role: 'assistant', content: '' }),
-    a: chunk({ content: 'Hel' }),
-    b: chunk({ content: 'lo' }),
-    f: chunk({}, { finish_reason: 'stop' }),
-    u: usageChunk(3, 2),
-  };
+  const values: Record<string, ChatCompletionChunk> = helloValues();
 
   it('should emit the non-empty content deltas of choice 0', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {

@@ -3,7 +3,7 @@ import { lastValueFrom, of, tap } from 'rxjs';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import { IncompleteStreamError, StreamAPIError } from '../../lib/errors.js';
 import { estimateUsageWhenReady as estimateUsageFor } from '../../lib/tokens/estimateUsage.js';
-import { chunk, usageChunk } from '../helpers/chunk.js';
+import { chunk, helloValues, USAGE_3_2 } from '../helpers/chunk.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot } from '../../lib/types.js';
 
 // The usage estimate belongs to the tokens module; here we only check that the hook is called.
@@ -14,15 +14,9 @@ jest.mock('../../lib/tokens/estimateUsage.js', () => ({
   ),
 }));
 
-const usage = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 };
+const usage = USAGE_3_2;
 
-const values: Record<string, ChatCompletionChunk> = {
-  r: chunk({ role: 'assistant', content: '' }),
-  a: chunk({ content: 'Hel' }),
-  b: chunk({ content: 'lo' }),
-  f: chunk({}, { finish_reason: 'stop' }),
-  u: usageChunk(3, 2),
-};
+const values: Record<string, ChatCompletionChunk> = helloValues();
 
 function completion(content: string, extra: Partial<ChatCompletion> = {}): ChatCompletion {
   return {

@@ -8,16 +8,16 @@ import { pipeSSE } from '../../lib/sse/pipeSSE.js';
 import { buildChunks } from '../../lib/testing/buildChunks.js';
 import { toSSEText } from '../../lib/testing/toSSEText.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
-import { chunk } from '../helpers/chunk.js';
+import { chunk, SSE_DONE, SSE_PING, sseEvent } from '../helpers/chunk.js';
 
 const a = chunk({ role: 'assistant', content: '' });
 const b = chunk({ content: 'Hi' });
 const c = chunk({}, { finish_reason: 'stop' });
 const values = { a, b, c };
 
-const DONE = 'data: [DONE]\n\n';
-const PING = ': ping\n\n';
-const event = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;
+const DONE = SSE_DONE;
+const PING = SSE_PING;
+const event = sseEvent;
 
 /** A `ServerResponse` stand-in that logs what happens to it, at the scheduler's time. */
 class FakeResponse extends EventEmitter {
