@@ -1,4 +1,4 @@
-import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, isObservable, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { ChatCompletionChunk } from '../types.js';
 import { sseText, type ToSSEOptions } from './sseWriter.js';
 
@@ -24,7 +24,9 @@ export type { ToSSEOptions } from './sseWriter.js';
  * ```
  *
  * Like `firstValueFrom`, `toSSE` takes the Observable and leaves the Observable world (a `pipe`
- * step must return an Observable, and this returns a stream): `toSSE(chunks$)` is a
+ * step must return an Observable, and this returns a stream). Called without the source,
+ * `toSSE(options?)` returns the function `(chunks$) => stream`, to keep a configured writer
+ * (`const write = toSSE({ keepAliveMs: 15_000 }); write(chunks$)`). `toSSE(chunks$)` is a
  * `ReadableStream<Uint8Array>` (UTF-8) to hand to `new Response(stream, { headers })` in any
  * fetch-style server (Next.js route handlers, Hono, Deno, Bun, Cloudflare Workers); for
  * `node:http`, use `pipeSSE`.
@@ -77,6 +79,26 @@ export type { ToSSEOptions } from './sseWriter.js';
  * format, which subscribes to the source when first read.
  */
 export function toSSE(
+  source: Observable<ChatCompletionChunk>,
+  options?: ToSSEOptions,
+  scheduler?: SchedulerLike,
+): ReadableStream<Uint8Array>;
+export function toSSE(
+  options?: ToSSEOptions,
+  scheduler?: SchedulerLike,
+): (source: Observable<ChatCompletionChunk>) => ReadableStream<Uint8Array>;
+export function toSSE(
+  sourceOrOptions?: Observable<ChatCompletionChunk> | ToSSEOptions,
+  optionsOrScheduler?: ToSSEOptions | SchedulerLike,
+  scheduler?: SchedulerLike,
+): ReadableStream<Uint8Array> | ((source: Observable<ChatCompletionChunk>) => ReadableStream<Uint8Array>) {
+  if (isObservable(sourceOrOptions)) {
+    return writeSSE(sourceOrOptions as Observable<ChatCompletionChunk>, optionsOrScheduler as ToSSEOptions | undefined, scheduler);
+  }
+  return (source) => writeSSE(source, sourceOrOptions, optionsOrScheduler as SchedulerLike | undefined);
+}
+
+function writeSSE(
   source: Observable<ChatCompletionChunk>,
   options: ToSSEOptions = {},
   scheduler: SchedulerLike = asyncScheduler,

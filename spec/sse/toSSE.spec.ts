@@ -46,6 +46,15 @@ describe('toSSE', () => {
     await expect(readAll(toSSE(of(...chunks)))).resolves.toBe(toSSEText(chunks));
   });
 
+  it('should give a configured writer when called without the source', async () => {
+    const write = toSSE({ formatError: () => ({ message: 'custom', type: 't', code: null }) });
+    expect(typeof write).toBe('function');
+    await expect(readAll(write(of(a, b, c)))).resolves.toBe(`${event(a)}${event(b)}${event(c)}${DONE}`);
+    await expect(readAll(write(throwError(() => new Error('x'))))).resolves.toBe(
+      event({ error: { message: 'custom', type: 't', code: null } }),
+    );
+  });
+
   it('should write only [DONE] for an empty source', async () => {
     const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
     const e1 = testScheduler.createColdObservable<ChatCompletionChunk>('|');
