@@ -46,3 +46,12 @@ export function helloValues(): Record<'r' | 'a' | 'b' | 'f' | 'u', ChatCompletio
 export const sseEvent = (value: unknown): string => `data: ${JSON.stringify(value)}\n\n`;
 export const SSE_DONE = 'data: [DONE]\n\n';
 export const SSE_PING = ': ping\n\n';
+
+/** A three-chunk answer for the SSE writers' specs: `a` the role chunk, `b` 'Hi', `c` the finish chunk. */
+export function hiValues(): Record<'a' | 'b' | 'c', ChatCompletionChunk> {
+  return {
+    a: chunk({ role: 'assistant', content: '' }),
+    b: chunk({ content: 'Hi' }),
+    c: chunk({}, { finish_reason: 'stop' }),
+  };
+}

@@ -8,16 +8,10 @@ import { pipeSSE } from '../../lib/sse/pipeSSE.js';
 import { buildChunks } from '../../lib/testing/buildChunks.js';
 import { toSSEText } from '../../lib/testing/toSSEText.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
-import { chunk, SSE_DONE, SSE_PING, sseEvent } from '../helpers/chunk.js';
+import { chunk, hiValues, SSE_DONE as DONE, SSE_PING as PING, sseEvent as event } from '../helpers/chunk.js';
 
-const a = chunk({ role: 'assistant', content: '' });
-const b = chunk({ content: 'Hi' });
-const c = chunk({}, { finish_reason: 'stop' });
-const values = { a, b, c };
-
-const DONE = SSE_DONE;
-const PING = SSE_PING;
-const event = sseEvent;
+const values = hiValues();
+const { a, b, c } = values;
 
 /** A `ServerResponse` stand-in that logs what happens to it, at the scheduler's time. */
 class FakeResponse extends EventEmitter {
