@@ -337,7 +337,8 @@ export class TokenTally {
     const letterEnd = runEnd(LETTERS, text, next);
     const letters = letterEnd + (text.charCodeAt(letterEnd) === APOSTROPHE ? 3 : 1);
     const breaks = runEnd(BREAKS, text, runEnd(SYMBOLS, text, next)) + 1;
-    const digits = Math.min(runEnd(DIGITS, text, start) + 1, start + 3);
+    // `\p{N}{1,3}` counts code points, not UTF-16 units: an astral digit (𒐀) is two units.
+    const digits = Math.min(runEnd(DIGITS, text, start) + 1, advance(text, advance(text, advance(text, start))));
     const contraction = text.charCodeAt(start) === APOSTROPHE ? start + 3 : start + 1;
     return Math.max(spaces, letters, breaks, digits, contraction);
   }

@@ -91,6 +91,13 @@ describe('TokenTally', () => {
     checkRunning('cl100k_base', ['a'.repeat(100), '\ud83d', '\udc4b', 'b'.repeat(100)]);
   });
 
+  it('should count digit groups by code point when a digit is astral', () => {
+    // \p{N}{1,3} groups three code points; 𒐀 (U+12400) is one code point in two UTF-16 units.
+    checkRunning('o200k_base', ['௦𒐀', '۱۴۰۳']);
+    checkRunning('o200k_base', ['𒐀𒐀', '𒐀1', '23']);
+    checkRunning('cl100k_base', ['௦𒐀', '۱۴۰۳']);
+  });
+
   it('should throw a TypeError for a delta that is not a string', () => {
     const tally = new TokenTally(encoderFor('o200k_base'), 'o200k_base');
     expect(() => tally.push(3 as unknown as string)).toThrow(TypeError);
