@@ -20,7 +20,9 @@ import { attachList, ListView } from './views.js';
  * keeps as ropes, logprobs appended to arrays), touching only what the chunk names: O(chunk).
  * It marks what it changed (a dirty flag per choice, per message, per logprobs, per tool call).
  * The fields today's chunks repeat on every chunk are read by name (`#mergeKnownTopLevel`,
- * `#mergeKnownChoice`); a chunk or choice with anything else is merged key by key, by the same rules.
+ * `#mergeKnownChoice`), and the chunk nearly every reply is made of (one known choice, a delta of
+ * `content` alone) takes a shorter path still (`#mergeContentOnly`); a chunk or choice with anything
+ * else is merged key by key, by the same rules.
  * `toChatCompletion()` reads that state once, at the end: no snapshot is ever built on the hot path;
  * it flattens the long strings grown by `+=` (`flatten.ts`).
  *
@@ -200,8 +202,47 @@ export class ChatCompletionAccumulator {
     if (!this.#mergeKnownTopLevel(record)) this.#mergeTopLevel(record);
 
     if (choices != null) {
+      if (choices.length === 1 && this.#mergeContentOnly(choices[0])) return;
       for (let i = 0; i < choices.length; i++) this.#mergeChoice(choices[i], i);
     }
+  }
+
+  /**
+   * The fast path of nearly every chunk of a reply: one choice, already known, whose only news is
+   * a `delta` holding `content` alone (no `finish_reason`, no `logprobs`, no other key). Merges it
+   * exactly as `#mergeChoice` would; returns false, having changed nothing, for any other choice.
+   */
+  #mergeContentOnly(raw: unknown): boolean {
+    if (typeof raw !== 'object' || raw === null) return false;
+    const record = raw as JsonObject;
+    const choice = this.#choices.items[0];
+    if (choice === undefined) return false;
+    const index = record['index'];
+    if (index !== choice.index && !(index == null && choice.index === 0)) return false;
+    const delta = record['delta'];
+    if (typeof delta !== 'object' || delta === null) return false;
+    const content = (delta as JsonObject)['content'];
+    if (typeof content !== 'string') return false;
+    const finishReason = record['finish_reason'];
+    const logprobs = record['logprobs'];
+    if (finishReason != null || logprobs != null) return false;
+    let known = 1;
+    if (index !== undefined) known++;
+    if (finishReason !== undefined) known++;
+    if (logprobs !== undefined) known++;
+    if (record['obfuscation'] !== undefined) known++;
+    let keys = 0;
+    for (const _ in record) keys++;
+    if (keys !== known) return false;
+    keys = 0;
+    for (const _ in delta) keys++;
+    if (keys !== 1) return false;
+    if (choice.content === null) choice.content = content;
+    else if (content.length !== 0) choice.content += content;
+    else return true;
+    choice.messageDirty = true;
+    this.#touch(choice);
+    return true;
   }
 
   /**
@@ -217,37 +258,51 @@ export class ChatCompletionAccumulator {
     if (tier !== undefined && tier !== this.#sameTier) return false;
     const fingerprint = record['system_fingerprint'];
     // A null or "" fingerprint is dropped: merging it never changes anything.
-    if (fingerprint != null && fingerprint !== '' && fingerprint !== this.#sameFingerprint) return false;
+    if (fingerprint != null && fingerprint !== this.#sameFingerprint && fingerprint !== '') return false;
     const id = record['id'];
     const created = record['created'];
     const model = record['model'];
     const usage = record['usage'];
-    if (id != null && typeof id !== 'string') return false;
-    if (created != null && typeof created !== 'number') return false;
-    if (model != null && typeof model !== 'string') return false;
-    if (usage != null && typeof usage !== 'object') return false;
-    // Only known keys: as many keys as known fields present.
+    // Only known keys, each of the expected type: as many keys as known fields present.
     let known = 0;
-    if (id !== undefined) known++;
-    if (record['object'] !== undefined) known++;
-    if (created !== undefined) known++;
-    if (model !== undefined) known++;
+    if (id !== undefined) {
+      if (id !== null && typeof id !== 'string') return false;
+      known++;
+    }
+    if (created !== undefined) {
+      if (created !== null && typeof created !== 'number') return false;
+      known++;
+    }
+    if (model !== undefined) {
+      if (model !== null && typeof model !== 'string') return false;
+      known++;
+    }
+    if (usage !== undefined) {
+      if (usage !== null && typeof usage !== 'object') return false;
+      known++;
+    }
     if (tier !== undefined) known++;
     if (fingerprint !== undefined) known++;
+    if (record['object'] !== undefined) known++;
     if (record['choices'] !== undefined) known++;
-    if (usage !== undefined) known++;
     if (record['obfuscation'] !== undefined) known++;
     let keys = 0;
     for (const _ in record) keys++;
     if (keys !== known) return false;
 
     // The same rules as `#mergeTopLevel`; the fields are independent, so their order is free.
-    const filterChunk = id === '';
-    if (typeof id === 'string' && id !== '' && id !== this.#id) {
-      this.#id = id;
-      this.#changed = true;
+    // (Lengths, not `!== ''`: a comparison with the empty string is a call on the hot path.)
+    if (typeof id === 'string' && id.length !== 0) {
+      // The usual chunk: the same metadata again, nothing to change.
+      if (id === this.#id && model === this.#model && created === this.#created && usage == null) return true;
+      if (id !== this.#id) {
+        this.#id = id;
+        this.#changed = true;
+      }
     }
-    if (typeof model === 'string' && model !== '' && model !== this.#model && !(filterChunk && this.#model !== '')) {
+    // Azure's content-filter chunks (`id: ""`) never overwrite metadata already merged.
+    const filterChunk = typeof id === 'string' && id.length === 0;
+    if (typeof model === 'string' && model.length !== 0 && model !== this.#model && !(filterChunk && this.#model.length !== 0)) {
       this.#model = model;
       this.#changed = true;
     }

@@ -269,6 +269,37 @@ describe('ChatCompletionAccumulator', () => {
       expect(() => acc.push(chunk([{ index: 0, delta: 'b' }]))).toThrow(/chunk\.choices\[0\]\.delta must be an object, got a string/);
     });
 
+    it('should merge a content-only chunk that brings one more thing exactly like any other chunk', () => {
+      // The content-only fast path must hand every one of these to the full merge.
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })]));
+      acc.push(chunk([delta({ content: 'b' }, { content_filter_results: { hate: { filtered: false } } })]));
+      acc.push(chunk([delta({ content: 'c', reasoning_content: 'r' })]));
+      acc.push(chunk([{ delta: { content: 'd' } }])); // no index: position 0
+      acc.push(chunk([{ index: null, delta: { content: 'e' } }]));
+      acc.push(chunk([delta({ content: 'f' }, { logprobs: { content: [{ token: 'f', logprob: 0, bytes: null, top_logprobs: [] }], refusal: null } })]));
+      acc.push(chunk([delta({ content: 'A' }, { index: 1 })])); // a choice not seen yet
+      acc.push(chunk([delta({ content: 'B' }, { index: 1 })])); // not the first choice in index order: the full merge
+      acc.push(chunk([delta({ content: 'g' }, { finish_reason: '' })]));
+      acc.push(chunk([delta({ content: '' })])); // nothing new
+      const before = acc.snapshot();
+      acc.push(chunk([delta({ content: '' })]));
+      expect(acc.snapshot()).toBe(before);
+      expect(() => acc.push(chunk([delta({ content: 42 })]))).toThrow(/chunk\.choices\[0\]\.delta\.content must be a string, got a number/);
+      expect(() => acc.push(chunk([{ index: '0', delta: { content: 'x' } }]))).toThrow(/chunk\.choices\[0\]\.index must be a non-negative integer/);
+      acc.push(chunk([delta({ content: 'h' }, { finish_reason: 'stop' }), delta({ content: 'C' }, { index: 1, finish_reason: 'stop' })]));
+      const completion = acc.toChatCompletion() as unknown as { choices: Array<Record<string, unknown> & { message: Record<string, unknown> }> };
+      expect(completion.choices.map((c) => c.message['content'])).toEqual(['abcdefgh', 'ABC']);
+      expect(completion.choices[0]?.message['reasoning_content']).toBe('r');
+      expect(completion.choices[0]?.['content_filter_results']).toEqual({ hate: { filtered: false } });
+      expect((completion.choices[0]?.['logprobs'] as { content: unknown[] }).content).toHaveLength(1);
+
+      // A stream whose only choice is index 1: the fast path serves it, and index 0 still inserts before it.
+      const other = merge(chunk([delta({ role: 'assistant', content: 'X' }, { index: 1 })]), chunk([delta({ content: 'Y' }, { index: 1 })]));
+      other.push(chunk([delta({ content: 'Z' }, { index: 1 })]));
+      other.push(chunk([delta({ content: 'o' })]));
+      expect(other.snapshot().choices.map((c) => [c.index, c.message.content])).toEqual([[0, 'o'], [1, 'XYZ']]);
+    });
+
     it('should keep a tool call that came with a malformed field in the next snapshots', () => {
       const acc = new ChatCompletionAccumulator();
       expect(() => acc.push(chunk([delta({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_a', type: [] }] })]))).toThrow(
