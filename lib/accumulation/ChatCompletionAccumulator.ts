@@ -291,24 +291,18 @@ export class ChatCompletionAccumulator {
     if (keys !== known) return false;
 
     // The same rules as `#mergeTopLevel`; the fields are independent, so their order is free.
-    // (Lengths, not `!== ''`: a comparison with the empty string is a call on the hot path.)
+    // `id`, `model` and `created` are stored without comparing them with what is stored (a string
+    // comparison per chunk is a call on the hot path): `snapshot()` compares them with the last
+    // snapshot's instead. Lengths, not `!== ''`, for the same reason.
     if (typeof id === 'string' && id.length !== 0) {
-      // The usual chunk: the same metadata again, nothing to change.
-      if (id === this.#id && model === this.#model && created === this.#created && usage == null) return true;
-      if (id !== this.#id) {
-        this.#id = id;
-        this.#changed = true;
-      }
-    }
-    // Azure's content-filter chunks (`id: ""`) never overwrite metadata already merged.
-    const filterChunk = typeof id === 'string' && id.length === 0;
-    if (typeof model === 'string' && model.length !== 0 && model !== this.#model && !(filterChunk && this.#model.length !== 0)) {
-      this.#model = model;
-      this.#changed = true;
-    }
-    if (typeof created === 'number' && created !== this.#created && !(filterChunk && this.#created !== 0)) {
-      this.#created = created;
-      this.#changed = true;
+      this.#id = id;
+      if (typeof model === 'string' && model.length !== 0) this.#model = model;
+      if (typeof created === 'number') this.#created = created;
+    } else {
+      // Azure's content-filter chunks (`id: ""`) never overwrite metadata already merged.
+      const filterChunk = id === '';
+      if (typeof model === 'string' && model.length !== 0 && !(filterChunk && this.#model.length !== 0)) this.#model = model;
+      if (typeof created === 'number' && !(filterChunk && this.#created !== 0)) this.#created = created;
     }
     if (usage != null && usage !== this.#usage) {
       this.#usage = usage as CompletionUsage;
@@ -612,7 +606,16 @@ export class ChatCompletionAccumulator {
    * the previous one. Earlier snapshots never change.
    */
   snapshot(): ChatCompletionSnapshot {
-    if (!this.#changed && this.#snapshot !== undefined) return this.#snapshot;
+    const previous = this.#snapshot;
+    if (
+      !this.#changed &&
+      previous !== undefined &&
+      previous.id === this.#id &&
+      previous.model === this.#model &&
+      previous.created === this.#created
+    ) {
+      return previous;
+    }
     this.#changed = false;
 
     const list = this.#choices;

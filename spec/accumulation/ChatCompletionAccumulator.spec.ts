@@ -582,6 +582,24 @@ describe('ChatCompletionAccumulator', () => {
       expect(second).not.toBe(first);
       expect(first.choices[0]?.message.content).toBe('a');
       expect(second.choices[0]?.message.content).toBe('ab');
+
+      // Metadata alone: the same values again keep the snapshot, new ones make a new snapshot.
+      acc.push(chunk([delta({ content: '' })], { id: ['chatcmpl', '1'].join('-') }));
+      expect(acc.snapshot()).toBe(second);
+      const top: Record<string, unknown> = {};
+      for (const [field, value] of [
+        ['id', 'chatcmpl-2'],
+        ['model', 'gpt-4o-2024-08-06'],
+        ['created', 1_700_000_001],
+      ] as const) {
+        const before = acc.snapshot();
+        top[field] = value; // one field more changes each time
+        acc.push(chunk([delta({ content: '' })], top));
+        const after = acc.snapshot();
+        expect(after).not.toBe(before);
+        expect(after[field]).toBe(value);
+        expect(before[field]).not.toBe(value);
+      }
     });
 
     it('should share the parts that did not change', () => {
