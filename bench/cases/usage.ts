@@ -11,8 +11,10 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import o200kRanks from 'js-tiktoken/ranks/o200k_base';
 import { from, type Observable } from 'rxjs';
 import { runningTokens } from '../../lib/operators/runningTokens.js';
+import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import { usage } from '../../lib/operators/usage.js';
 import { countTokens } from '../../lib/tokens/countTokens.js';
+import type { ChatCompletion } from '../../lib/types.js';
 import { runChild } from '../child-process.js';
 import { assertSameResults } from '../compare.js';
 import type { BenchContext, CaseResult } from '../context.js';
@@ -61,6 +63,14 @@ export function usageGroup(tokens: number): { group: Group; facts: Record<string
           name: 'usage() over the chunks (ours)',
           ours: true,
           run: async () => (await last(from(chunks).pipe(usage()))).completion_tokens,
+        },
+        {
+          // What usage() costs before it counts: the same merge, no count (its content counted
+          // only to check it, outside the timing).
+          name: 'toChatCompletion() over the chunks, the merge alone (ours)',
+          ours: true,
+          run: () => last(from(chunks).pipe(toChatCompletion())),
+          check: (completion: ChatCompletion) => countTokens(completion.choices[0]?.message.content ?? '', MODEL),
         },
         {
           name: 'runningTokens in 4-char deltas (ours)',
