@@ -142,6 +142,22 @@ function runEnd(run: Run, text: string, from: number): number {
 
 const APOSTROPHE = 0x27;
 
+/** ASCII units for `splitWords`: a space, lower and upper-case letters, marks that end a word; 0 anything else. */
+const SPACE_KIND = 1;
+const LOWER_KIND = 2;
+const UPPER_KIND = 3;
+const MARK_KIND = 4;
+const WORD_UNIT = new Uint8Array(128);
+WORD_UNIT[0x20] = SPACE_KIND;
+for (let c = 0x61; c <= 0x7a; c++) WORD_UNIT[c] = LOWER_KIND;
+for (let c = 0x41; c <= 0x5a; c++) WORD_UNIT[c] = UPPER_KIND;
+for (const mark of ',.;:!?') WORD_UNIT[mark.charCodeAt(0)] = MARK_KIND;
+/** The states of `splitWords`' scan. */
+const START = 0;
+const AFTER_SPACE = 1;
+const IN_WORD = 2;
+const AFTER_MARK = 3;
+
 /**
  * Counts the tokens of a growing text, one appended piece at a time, always equal to a fresh
  * count of the whole text so far, without re-encoding it.
@@ -188,6 +204,8 @@ export class TokenTally {
   private pending: number[] = [];
   /** The run kind of the tail when it is one short pending piece of such a run (see `RUN_KINDS`). */
   private short: RunKind | undefined;
+  /** Where `splitWords` found pieces to start (reused). */
+  private readonly bounds: number[] = [];
 
   private readonly kinds: readonly RunKind[];
 
@@ -232,8 +250,88 @@ export class TokenTally {
         return this.total;
       }
     }
-    this.split(this.tail);
+    const tail = this.tail;
+    if (!this.splitWords(tail)) this.split(tail);
     return this.total;
+  }
+
+  /**
+   * `split` for the commonest tails, done without the pattern: ASCII words separated by single
+   * spaces, each word lower-case letters after at most one capital, a word maybe followed by one
+   * of `, . ; : ! ?` and then a space or the end, an optional space before the first piece and
+   * after the last (`" the Quick, bro"`; about 80 % of the splits of English prose). Both patterns
+   * cut such a tail before each space but a leading one and before each such mark (`X?[U…]*[L…]+`
+   * and ` ?[^\s\p{L}\p{N}]+` in o200k, `X?\p{L}+` and the same in cl100k), and every piece but the
+   * last is final: what `reach` looks at from its start ends at the space or mark after it, which
+   * is in the tail (see the notes). So the pieces before the last are committed and the last is
+   * pending, as `split` would; a spec checks the state against `split` on random tails. Returns
+   * false, having changed nothing, for any other tail.
+   */
+  private splitWords(tail: string): boolean {
+    const length = tail.length;
+    if (length === 0 || length >= this.longPiece) return false;
+    const bounds = this.bounds;
+    bounds.length = 0;
+    let state = START;
+    for (let i = 0; i < length; i++) {
+      const unit = tail.charCodeAt(i);
+      const kind = unit < 128 ? (WORD_UNIT[unit] as number) : 0;
+      switch (state) {
+        case START: // the first unit: a space (the first piece's own), a letter or a mark
+          if (kind === SPACE_KIND) state = AFTER_SPACE;
+          else if (kind === LOWER_KIND || kind === UPPER_KIND) state = IN_WORD;
+          else if (kind === MARK_KIND) state = AFTER_MARK;
+          else return false;
+          break;
+        case AFTER_SPACE: // a word starts
+          if (kind === LOWER_KIND || kind === UPPER_KIND) state = IN_WORD;
+          else return false;
+          break;
+        case IN_WORD:
+          if (kind === LOWER_KIND) break;
+          if (kind === SPACE_KIND) state = AFTER_SPACE;
+          else if (kind === MARK_KIND) state = AFTER_MARK;
+          else return false; // a capital inside a word, a digit, an apostrophe, …
+          bounds.push(i);
+          break;
+        default: // AFTER_MARK: only a space may follow
+          if (kind !== SPACE_KIND) return false;
+          bounds.push(i);
+          state = AFTER_SPACE;
+      }
+    }
+    const pieces = bounds.length;
+    // One letter and a mark that ends the tail ("I."): `reach` bounds the letter's piece by the run of
+    // marks after its first character, which reaches the end, so `split` keeps both pending.
+    if (state === AFTER_MARK && length === 2) return false;
+    // The pieces before the last, committed; the last pending.
+    const cached = this.pending;
+    let committed = 0;
+    let start = 0;
+    for (let k = 0; k < pieces; k++) {
+      const end = bounds[k] as number;
+      committed += this.pieceTokens(tail, start, end, cached);
+      start = end;
+    }
+    const open = this.pieceTokens(tail, start, length, cached);
+    this.committed += committed;
+    this.pending = [0, length - start, open];
+    this.tail = tail.slice(start);
+    this.growing = undefined;
+    this.short = this.runKind(tail, start);
+    this.total = this.committed + open;
+    return true;
+  }
+
+  /** The tokens of the short piece `[start, end)` of `tail`: the last split's count when it saw the same piece, else counted. */
+  private pieceTokens(tail: string, start: number, end: number, cached: readonly number[]): number {
+    for (let k = 0; k < cached.length; k += 3) {
+      if (cached[k] === start) {
+        if (cached[k + 1] === end - start) return cached[k + 2] as number;
+        break;
+      }
+    }
+    return this.encoder.countPiece(tail.slice(start, end));
   }
 
   /** Splits the tail again, commits its final pieces and counts the others. */

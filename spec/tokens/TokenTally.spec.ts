@@ -74,6 +74,50 @@ describe('TokenTally', () => {
     );
   });
 
+  it('should split a tail of ASCII words without the pattern exactly as the pattern does', () => {
+    // `splitWords` against `split` on the same tail and the same earlier state.
+    type Inner = { tail: string; pending: number[]; committed: number; total: number; short: unknown; growing: unknown };
+    type Splitting = Inner & { split(tail: string): void; splitWords(tail: string): boolean };
+    const word = fc.stringMatching(/^[A-Z]?[a-z]{0,7}[,.;:!?]?$/);
+    const words = fc
+      .tuple(fc.constantFrom('', ' ', ', ', '. ', '!'), fc.array(word, { minLength: 1, maxLength: 5 }), fc.constantFrom('', ' ', ','))
+      .map(([before, list, after]) => before + list.join(' ') + after);
+    const noisy = fc.string({ unit: fc.constantFrom(' ', 'a', 'z', 'q', 'A', 'Q', 'ab', ' the', ' Quick', ' x', "'", ',', '.', '!?', '/', '1', '\n', 'é'), maxLength: 24 });
+    const tails = fc.oneof({ arbitrary: words, weight: 3 }, { arbitrary: noisy, weight: 1 });
+    let taken = 0;
+    fc.assert(
+      fc.property(tails, fc.integer({ min: 0, max: 3 }), encodings, (tail, before, encoding) => {
+        const viaWords = new TokenTally(encoderFor(encoding), encoding) as unknown as Splitting;
+        const viaPattern = new TokenTally(encoderFor(encoding), encoding) as unknown as Splitting;
+        // The same earlier state: the pending piece of a tail that was `before` characters shorter.
+        for (const tally of [viaWords, viaPattern]) {
+          tally.tail = tail.slice(0, Math.max(0, tail.length - before));
+          if (tally.tail !== '') tally.split(tally.tail);
+          tally.tail = tail;
+        }
+        if (!viaWords.splitWords(tail)) return;
+        taken++;
+        viaPattern.split(tail);
+        const state = (t: Inner): unknown[] => [t.tail, [...t.pending], t.committed, t.total, t.short, t.growing];
+        expect(state(viaWords)).toEqual(state(viaPattern));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(taken).toBeGreaterThan(1000);
+  });
+
+  it('should equal a fresh count on English-like prose in deltas of any size', () => {
+    const word = fc.constantFrom('the', 'The', 'quick', 'brown', 'Fox', 'a', 'I', 'jumps', "isn't", 'over', 'NASA', 'x2', 'café');
+    const glue = fc.constantFrom(' ', ' ', ' ', ', ', '. ', '  ', '\n', ' - ');
+    const prose = fc.array(fc.tuple(word, glue), { minLength: 1, maxLength: 40 }).map((parts) => parts.map(([w, g]) => w + g).join(''));
+    fc.assert(
+      fc.property(cutText(prose, 7), encodings, ({ deltas }, encoding) => {
+        checkRunning(encoding, deltas);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('should follow runs long enough to leave the resume window, and leave a run for other text', () => {
     for (const encoding of ['o200k_base', 'cl100k_base'] as const) {
       for (const unit of ['a', 'ب', ' ', 'ab', 'Ab', '=']) {
