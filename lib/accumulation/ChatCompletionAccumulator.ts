@@ -169,6 +169,10 @@ export class ChatCompletionAccumulator {
   #changed = true;
   #dirtyChoices: ChoiceState[] = [];
   #snapshot: ChatCompletionSnapshot | undefined;
+  /** The `id`, `model` and `created` that snapshot shows (kept here: a caller may mutate the snapshot it got). */
+  #snapshotId = '';
+  #snapshotModel = '';
+  #snapshotCreated = 0;
   #choiceVector = PersistentVector.empty<ChatCompletionSnapshotChoice>();
   #choicesView = new ListView<ChatCompletionSnapshotChoice>(0, () => []);
 
@@ -234,8 +238,12 @@ export class ChatCompletionAccumulator {
     let keys = 0;
     for (const _ in record) keys++;
     if (keys !== known) return false;
+    // `content` must be the delta's one key (read by name above, it could be a non-enumerable one).
     keys = 0;
-    for (const _ in delta) keys++;
+    for (const key in delta) {
+      if (key !== 'content') return false;
+      keys++;
+    }
     if (keys !== 1) return false;
     if (choice.content === null) choice.content = content;
     else if (content.length !== 0) choice.content += content;
@@ -297,12 +305,12 @@ export class ChatCompletionAccumulator {
     if (typeof id === 'string' && id.length !== 0) {
       this.#id = id;
       if (typeof model === 'string' && model.length !== 0) this.#model = model;
-      if (typeof created === 'number') this.#created = created;
+      if (typeof created === 'number' && created !== this.#created) this.#created = created; // a number comparison is cheap
     } else {
       // Azure's content-filter chunks (`id: ""`) never overwrite metadata already merged.
       const filterChunk = id === '';
       if (typeof model === 'string' && model.length !== 0 && !(filterChunk && this.#model.length !== 0)) this.#model = model;
-      if (typeof created === 'number' && !(filterChunk && this.#created !== 0)) this.#created = created;
+      if (typeof created === 'number' && created !== this.#created && !(filterChunk && this.#created !== 0)) this.#created = created;
     }
     if (usage != null && usage !== this.#usage) {
       this.#usage = usage as CompletionUsage;
@@ -610,13 +618,16 @@ export class ChatCompletionAccumulator {
     if (
       !this.#changed &&
       previous !== undefined &&
-      previous.id === this.#id &&
-      previous.model === this.#model &&
-      previous.created === this.#created
+      this.#snapshotId === this.#id &&
+      this.#snapshotModel === this.#model &&
+      Object.is(this.#snapshotCreated, this.#created)
     ) {
       return previous;
     }
     this.#changed = false;
+    this.#snapshotId = this.#id;
+    this.#snapshotModel = this.#model;
+    this.#snapshotCreated = this.#created;
 
     const list = this.#choices;
     if (this.#dirtyChoices.length > 0 || list.reordered) {

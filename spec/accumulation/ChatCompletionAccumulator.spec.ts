@@ -300,6 +300,31 @@ describe('ChatCompletionAccumulator', () => {
       expect(other.snapshot().choices.map((c) => [c.index, c.message.content])).toEqual([[0, 'o'], [1, 'XYZ']]);
     });
 
+    it('should merge only what a chunk enumerates, like the key-by-key merge, on the fast paths too', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })]));
+      // A delta whose one enumerable key is not `content`, with a `content` that is not enumerable.
+      const odd = Object.defineProperty({ note: 'x' }, 'content', { value: 'HIDDEN', enumerable: false });
+      acc.push(chunk([delta(odd)]));
+      const message = acc.snapshot().choices[0]?.message as unknown as Record<string, unknown>;
+      expect([message['content'], message['note']]).toEqual(['a', 'x']);
+    });
+
+    it('should keep a snapshot while id, model and created show the same, whatever came between or was done to it', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })]));
+      const first = acc.snapshot();
+      acc.push(chunk([], { id: 'chatcmpl-2' }));
+      acc.push(chunk([], { id: 'chatcmpl-1' }));
+      expect(acc.snapshot()).toBe(first); // changed and changed back: the same view
+      (first as unknown as Record<string, unknown>)['id'] = 'mutated by a careless reader';
+      expect(acc.snapshot()).toBe(first);
+      acc.push(chunk([], { created: -0 }));
+      acc.push(chunk([], { created: Number.NaN }));
+      const third = acc.snapshot();
+      expect(third).not.toBe(first);
+      expect(acc.snapshot()).toBe(third);
+      expect(Object.is(merge(chunk([delta({ content: 'a' })], { created: -0 })).snapshot().created, 0)).toBe(true);
+    });
+
     it('should keep a tool call that came with a malformed field in the next snapshots', () => {
       const acc = new ChatCompletionAccumulator();
       expect(() => acc.push(chunk([delta({ role: 'assistant', tool_calls: [{ index: 0, id: 'call_a', type: [] }] })]))).toThrow(
