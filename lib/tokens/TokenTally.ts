@@ -204,8 +204,8 @@ export class TokenTally {
   private pending: number[] = [];
   /** The run kind of the tail when it is one short pending piece of such a run (see `RUN_KINDS`). */
   private short: RunKind | undefined;
-  /** Where `splitWords` found pieces to start (reused). */
-  private readonly bounds: number[] = [];
+  /** Where `splitWords` found pieces to start (reused; it looks at tails shorter than `longPiece` only). */
+  private readonly bounds: Int32Array;
 
   private readonly kinds: readonly RunKind[];
 
@@ -221,6 +221,7 @@ export class TokenTally {
     private readonly longPiece = LONG_PIECE,
   ) {
     this.kinds = RUN_KINDS[encoding];
+    this.bounds = new Int32Array(Math.max(1, longPiece));
   }
 
   /** The number of tokens of all text pushed so far. */
@@ -271,7 +272,7 @@ export class TokenTally {
     const length = tail.length;
     if (length === 0 || length >= this.longPiece) return false;
     const bounds = this.bounds;
-    bounds.length = 0;
+    let pieces = 0;
     let state = START;
     for (let i = 0; i < length; i++) {
       const unit = tail.charCodeAt(i);
@@ -292,15 +293,14 @@ export class TokenTally {
           if (kind === SPACE_KIND) state = AFTER_SPACE;
           else if (kind === MARK_KIND) state = AFTER_MARK;
           else return false; // a capital inside a word, a digit, an apostrophe, …
-          bounds.push(i);
+          bounds[pieces++] = i;
           break;
         default: // AFTER_MARK: only a space may follow
           if (kind !== SPACE_KIND) return false;
-          bounds.push(i);
+          bounds[pieces++] = i;
           state = AFTER_SPACE;
       }
     }
-    const pieces = bounds.length;
     // One letter and a mark that ends the tail ("I."): `reach` bounds the letter's piece by the run of
     // marks after its first character, which reaches the end, so `split` keeps both pending.
     if (state === AFTER_MARK && length === 2) return false;
