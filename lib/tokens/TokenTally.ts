@@ -246,7 +246,7 @@ export class TokenTally {
       const tail = this.tail;
       if (tail.length < this.longPiece) {
         const tokens = this.encoder.countPiece(tail);
-        this.pending = [0, tail.length, tokens];
+        this.pendOne(tail.length, tokens);
         this.total = this.committed + tokens;
         return this.total;
       }
@@ -315,12 +315,24 @@ export class TokenTally {
     }
     const open = this.pieceTokens(tail, start, length, cached);
     this.committed += committed;
-    this.pending = [0, length - start, open];
+    this.pendOne(length - start, open);
     this.tail = tail.slice(start);
     this.growing = undefined;
     this.short = this.runKind(tail, start);
     this.total = this.committed + open;
     return true;
+  }
+
+  /** Makes the pending pieces the one piece `[0, length)` of `tokens` tokens (in place when it was one piece: no allocation per delta). */
+  private pendOne(length: number, tokens: number): void {
+    const pending = this.pending;
+    if (pending.length !== 3) {
+      this.pending = [0, length, tokens];
+      return;
+    }
+    pending[0] = 0;
+    pending[1] = length;
+    pending[2] = tokens;
   }
 
   /** The tokens of the short piece `[start, end)` of `tail`: the last split's count when it saw the same piece, else counted. */
