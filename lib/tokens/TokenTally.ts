@@ -157,6 +157,7 @@ const START = 0;
 const AFTER_SPACE = 1;
 const IN_WORD = 2;
 const AFTER_MARK = 3;
+const IN_SPACES = 4;
 
 /**
  * Counts the tokens of a growing text, one appended piece at a time, always equal to a fresh
@@ -260,11 +261,12 @@ export class TokenTally {
    * `split` for the commonest tails, done without the pattern: ASCII words separated by single
    * spaces, each word lower-case letters after at most one capital, a word maybe followed by one
    * of `, . ; : ! ?` and then a space or the end, an optional space before the first piece and
-   * after the last (`" the Quick, bro"`; about 80 % of the splits of English prose). Both patterns
-   * cut such a tail before each space but a leading one and before each such mark (`X?[U…]*[L…]+`
-   * and ` ?[^\s\p{L}\p{N}]+` in o200k, `X?\p{L}+` and the same in cl100k), and every piece but the
-   * last is final: what `reach` looks at from its start ends at the space or mark after it, which
-   * is in the tail (see the notes). So the pieces before the last are committed and the last is
+   * after the last, and runs of spaces before a word or at the end (`" the Quick,  bro"`; about 85 %
+   * of the splits of English prose). Both patterns cut such a tail before each space but a leading
+   * one, before each such mark (`X?[U…]*[L…]+` and ` ?[^\s\p{L}\p{N}]+` in o200k, `X?\p{L}+` and the
+   * same in cl100k) and before the last space of a run followed by a word (`\s+(?!\S)`), and every
+   * piece but the last is final: what `reach` looks at from its start ends at the space, mark or
+   * letter after it, which is in the tail (see the notes). So the pieces before the last are committed and the last is
    * pending, as `split` would; a spec checks the state against `split` on random tails. Returns
    * false, having changed nothing, for any other tail.
    */
@@ -284,9 +286,16 @@ export class TokenTally {
           else if (kind === MARK_KIND) state = AFTER_MARK;
           else return false;
           break;
-        case AFTER_SPACE: // a word starts
+        case AFTER_SPACE: // a word starts, or a run of spaces goes on
           if (kind === LOWER_KIND || kind === UPPER_KIND) state = IN_WORD;
+          else if (kind === SPACE_KIND) state = IN_SPACES;
           else return false;
+          break;
+        case IN_SPACES: // two spaces or more: `\s+(?!\S)` leaves the last one to the word after them
+          if (kind === LOWER_KIND || kind === UPPER_KIND) {
+            bounds[pieces++] = i - 1;
+            state = IN_WORD;
+          } else if (kind !== SPACE_KIND) return false; // a mark: " ," is one piece
           break;
         case IN_WORD:
           if (kind === LOWER_KIND) break;
@@ -318,7 +327,14 @@ export class TokenTally {
     this.pendOne(length - start, open);
     this.tail = tail.slice(start);
     this.growing = undefined;
-    this.short = this.runKind(tail, start);
+    // The last piece is a run of spaces, or starts with a space, a letter or a mark, all in the
+    // first class of the letter run (`RUN_KINDS`): its kind is then the letters' or none.
+    if (state === IN_SPACES) {
+      this.short = this.runKind(tail, start); // a run of spaces
+    } else {
+      const letters = this.kinds[0] as RunKind;
+      this.short = allOf(letters, tail, start + 1) ? letters : undefined;
+    }
     this.total = this.committed + open;
     return true;
   }
@@ -337,6 +353,7 @@ export class TokenTally {
 
   /** The tokens of the short piece `[start, end)` of `tail`: the last split's count when it saw the same piece, else counted. */
   private pieceTokens(tail: string, start: number, end: number, cached: readonly number[]): number {
+    if (end - start === 1) return 1; // one ASCII unit (all `splitWords` sees): one byte, and every byte is a token
     for (let k = 0; k < cached.length; k += 3) {
       if (cached[k] === start) {
         if (cached[k + 1] === end - start) return cached[k + 2] as number;

@@ -80,8 +80,12 @@ describe('TokenTally', () => {
     type Splitting = Inner & { split(tail: string): void; splitWords(tail: string): boolean };
     const word = fc.stringMatching(/^[A-Z]?[a-z]{0,7}[,.;:!?]?$/);
     const words = fc
-      .tuple(fc.constantFrom('', ' ', ', ', '. ', '!'), fc.array(word, { minLength: 1, maxLength: 5 }), fc.constantFrom('', ' ', ','))
-      .map(([before, list, after]) => before + list.join(' ') + after);
+      .tuple(
+        fc.constantFrom('', ' ', '  ', ', ', '. ', '!'),
+        fc.array(fc.tuple(fc.constantFrom(' ', ' ', ' ', '  ', '   '), word), { minLength: 1, maxLength: 5 }),
+        fc.constantFrom('', ' ', '  ', ','),
+      )
+      .map(([before, list, after]) => before + list.map(([gap, w], k) => (k === 0 ? '' : gap) + w).join('') + after);
     const noisy = fc.string({ unit: fc.constantFrom(' ', 'a', 'z', 'q', 'A', 'Q', 'ab', ' the', ' Quick', ' x', "'", ',', '.', '!?', '/', '1', '\n', 'é'), maxLength: 24 });
     const tails = fc.oneof({ arbitrary: words, weight: 3 }, { arbitrary: noisy, weight: 1 });
     let taken = 0;
