@@ -152,12 +152,15 @@ WORD_UNIT[0x20] = SPACE_KIND;
 for (let c = 0x61; c <= 0x7a; c++) WORD_UNIT[c] = LOWER_KIND;
 for (let c = 0x41; c <= 0x5a; c++) WORD_UNIT[c] = UPPER_KIND;
 for (const mark of ',.;:!?') WORD_UNIT[mark.charCodeAt(0)] = MARK_KIND;
+const DIGIT_KIND = 5;
+for (let c = 0x30; c <= 0x39; c++) WORD_UNIT[c] = DIGIT_KIND;
 /** The states of `splitWords`' scan. */
 const START = 0;
 const AFTER_SPACE = 1;
 const IN_WORD = 2;
 const AFTER_MARK = 3;
 const IN_SPACES = 4;
+const IN_NUMBER = 5;
 
 /**
  * Counts the tokens of a growing text, one appended piece at a time, always equal to a fresh
@@ -258,17 +261,19 @@ export class TokenTally {
   }
 
   /**
-   * `split` for the commonest tails, done without the pattern: ASCII words separated by single
-   * spaces, each word lower-case letters after at most one capital, a word maybe followed by one
-   * of `, . ; : ! ?` and then a space or the end, an optional space before the first piece and
-   * after the last, and runs of spaces before a word or at the end (`" the Quick,  bro"`; about 85 %
-   * of the splits of English prose). Both patterns cut such a tail before each space but a leading
-   * one, before each such mark (`X?[U…]*[L…]+` and ` ?[^\s\p{L}\p{N}]+` in o200k, `X?\p{L}+` and the
-   * same in cl100k) and before the last space of a run followed by a word (`\s+(?!\S)`), and every
-   * piece but the last is final: what `reach` looks at from its start ends at the space, mark or
-   * letter after it, which is in the tail (see the notes). So the pieces before the last are committed and the last is
-   * pending, as `split` would; a spec checks the state against `split` on random tails. Returns
-   * false, having changed nothing, for any other tail.
+   * `split` for the commonest tails, done without the pattern. The shape: ASCII words separated by
+   * spaces, each word lower-case letters after at most one capital and maybe one of `, . ; : ! ?`
+   * right after it; numbers of ASCII digits between spaces; a space before the first piece and
+   * after the last, or not (`" the Quick,  bro"`, `" in 1999 and"`; about 90 % of the splits of
+   * English prose). Both patterns cut such a tail before each space but a leading one, before each
+   * mark (`X?[U…]*[L…]+` and ` ?[^\s\p{L}\p{N}]+` in o200k, `X?\p{L}+` and the same in cl100k),
+   * before the last space of a run of spaces followed by a word (`\s+(?!\S)`), around the space
+   * before a number (`\s+`) and every three digits (`\p{N}{1,3}`). Every piece but the last is
+   * final: all that `reach` looks at from its start ends at the unit after it, which is in the
+   * tail (see the notes). So the pieces before the last are committed and the last is pending, as
+   * `split` would, but for two tails that `split` treats otherwise, left to it: one letter and a
+   * mark ("I."), and a number ending in a full group of three digits. A spec checks the state
+   * against `split` on random tails. Returns false, having changed nothing, for any other tail.
    */
   private splitWords(tail: string): boolean {
     const length = tail.length;
@@ -276,26 +281,51 @@ export class TokenTally {
     const bounds = this.bounds;
     let pieces = 0;
     let state = START;
+    let digits = 0; // in the current group of a number
     for (let i = 0; i < length; i++) {
       const unit = tail.charCodeAt(i);
       const kind = unit < 128 ? (WORD_UNIT[unit] as number) : 0;
       switch (state) {
-        case START: // the first unit: a space (the first piece's own), a letter or a mark
+        case START: // the first unit: a space (the first piece's own), a letter, a mark or a digit
           if (kind === SPACE_KIND) state = AFTER_SPACE;
           else if (kind === LOWER_KIND || kind === UPPER_KIND) state = IN_WORD;
           else if (kind === MARK_KIND) state = AFTER_MARK;
-          else return false;
+          else if (kind === DIGIT_KIND) {
+            state = IN_NUMBER;
+            digits = 1;
+          } else return false;
           break;
-        case AFTER_SPACE: // a word starts, or a run of spaces goes on
+        case AFTER_SPACE: // a word starts, a run of spaces goes on, or a number starts after its own space
           if (kind === LOWER_KIND || kind === UPPER_KIND) state = IN_WORD;
           else if (kind === SPACE_KIND) state = IN_SPACES;
-          else return false;
+          else if (kind === DIGIT_KIND) {
+            bounds[pieces++] = i;
+            state = IN_NUMBER;
+            digits = 1;
+          } else return false;
           break;
         case IN_SPACES: // two spaces or more: `\s+(?!\S)` leaves the last one to the word after them
           if (kind === LOWER_KIND || kind === UPPER_KIND) {
             bounds[pieces++] = i - 1;
             state = IN_WORD;
+          } else if (kind === DIGIT_KIND) {
+            // ...and `\s+` takes that one alone before a digit
+            bounds[pieces++] = i - 1;
+            bounds[pieces++] = i;
+            state = IN_NUMBER;
+            digits = 1;
           } else if (kind !== SPACE_KIND) return false; // a mark: " ," is one piece
+          break;
+        case IN_NUMBER: // `\p{N}{1,3}`: groups of three digits from the left
+          if (kind === DIGIT_KIND) {
+            if (digits === 3) {
+              bounds[pieces++] = i;
+              digits = 1;
+            } else digits++;
+          } else if (kind === SPACE_KIND) {
+            bounds[pieces++] = i;
+            state = AFTER_SPACE;
+          } else return false; // a letter or a mark right after a digit
           break;
         case IN_WORD:
           if (kind === LOWER_KIND) break;
@@ -313,6 +343,8 @@ export class TokenTally {
     // One letter and a mark that ends the tail ("I."): `reach` bounds the letter's piece by the run of
     // marks after its first character, which reaches the end, so `split` keeps both pending.
     if (state === AFTER_MARK && length === 2) return false;
+    // A group of three digits that ends the tail is final already (`\p{N}{1,3}` can take no more).
+    if (state === IN_NUMBER && digits === 3) return false;
     // The pieces before the last, committed; the last pending.
     const cached = this.pending;
     let committed = 0;
@@ -327,10 +359,12 @@ export class TokenTally {
     this.pendOne(length - start, open);
     this.tail = tail.slice(start);
     this.growing = undefined;
-    // The last piece is a run of spaces, or starts with a space, a letter or a mark, all in the
-    // first class of the letter run (`RUN_KINDS`): its kind is then the letters' or none.
+    // The last piece is a run of spaces, digits, or starts with a space, a letter or a mark, all in
+    // the first class of the letter run (`RUN_KINDS`): its kind is then the letters' or none.
     if (state === IN_SPACES) {
       this.short = this.runKind(tail, start); // a run of spaces
+    } else if (state === IN_NUMBER) {
+      this.short = undefined; // digits are in no run kind
     } else {
       const letters = this.kinds[0] as RunKind;
       this.short = allOf(letters, tail, start + 1) ? letters : undefined;
