@@ -354,10 +354,12 @@ export class TokenTally {
       committed += this.pieceTokens(tail, start, end, cached);
       start = end;
     }
-    const open = this.pieceTokens(tail, start, length, cached);
+    // The last piece is the new tail: one slice serves as both.
+    const rest = start === 0 ? tail : tail.slice(start);
+    const open = this.cachedTokens(start, length, cached) ?? (length - start === 1 ? 1 : this.encoder.countPiece(rest));
     this.committed += committed;
     this.pendOne(length - start, open);
-    this.tail = tail.slice(start);
+    this.tail = rest;
     this.growing = undefined;
     // The last piece is a run of spaces, digits, or starts with a space, a letter or a mark, all in
     // the first class of the letter run (`RUN_KINDS`): its kind is then the letters' or none.
@@ -388,13 +390,15 @@ export class TokenTally {
   /** The tokens of the short piece `[start, end)` of `tail`: the last split's count when it saw the same piece, else counted. */
   private pieceTokens(tail: string, start: number, end: number, cached: readonly number[]): number {
     if (end - start === 1) return 1; // one ASCII unit (all `splitWords` sees): one byte, and every byte is a token
+    return this.cachedTokens(start, end, cached) ?? this.encoder.countPiece(tail.slice(start, end));
+  }
+
+  /** The tokens the last split counted for the piece `[start, end)`, if it saw that piece. */
+  private cachedTokens(start: number, end: number, cached: readonly number[]): number | undefined {
     for (let k = 0; k < cached.length; k += 3) {
-      if (cached[k] === start) {
-        if (cached[k + 1] === end - start) return cached[k + 2] as number;
-        break;
-      }
+      if (cached[k] === start) return cached[k + 1] === end - start ? (cached[k + 2] as number) : undefined;
     }
-    return this.encoder.countPiece(tail.slice(start, end));
+    return undefined;
   }
 
   /** Splits the tail again, commits its final pieces and counts the others. */
