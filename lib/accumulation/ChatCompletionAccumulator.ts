@@ -230,16 +230,9 @@ export class ChatCompletionAccumulator {
     const finishReason = record['finish_reason'];
     const logprobs = record['logprobs'];
     if (finishReason != null || logprobs != null) return false;
-    let known = 1;
-    if (index !== undefined) known++;
-    if (finishReason !== undefined) known++;
-    if (logprobs !== undefined) known++;
-    if (record['obfuscation'] !== undefined) known++;
-    let keys = 0;
-    for (const _ in record) keys++;
-    if (keys !== known) return false;
+    if (!hasOnlyChoiceKeys(record, index, delta, finishReason, logprobs)) return false;
     // `content` must be the delta's one key (read by name above, it could be a non-enumerable one).
-    keys = 0;
+    let keys = 0;
     for (const key in delta) {
       if (key !== 'content') return false;
       keys++;
@@ -409,15 +402,7 @@ export class ChatCompletionAccumulator {
     if (logprobs != null) return false;
     const delta = record['delta'];
     if (delta != null && typeof delta !== 'object') return false;
-    let known = 0;
-    if (record['index'] !== undefined) known++;
-    if (delta !== undefined) known++;
-    if (finishReason !== undefined) known++;
-    if (logprobs !== undefined) known++;
-    if (record['obfuscation'] !== undefined) known++;
-    let keys = 0;
-    for (const _ in record) keys++;
-    if (keys !== known) return false;
+    if (!hasOnlyChoiceKeys(record, record['index'], delta, finishReason, logprobs)) return false;
     if (delta != null && this.#mergeDelta(choice, delta as JsonObject, position)) {
       choice.messageDirty = true;
       this.#touch(choice);
@@ -956,6 +941,22 @@ function finalToolCall(call: ToolCallState): NonNullable<ChatCompletion.Choice['
 /** Flattens the long strings of a field store (unknown delta fields and `audio` are concatenated). */
 function flattenFields(fields: Fields): void {
   for (const value of fields.values()) flatten(value);
+}
+
+/**
+ * Whether a choice has no key but the known ones, given the values of those already read: as many
+ * keys as known fields present (reading by name, then counting, beats a switch over every key).
+ */
+function hasOnlyChoiceKeys(record: JsonObject, index: unknown, delta: unknown, finishReason: unknown, logprobs: unknown): boolean {
+  let known = 0;
+  if (index !== undefined) known++;
+  if (delta !== undefined) known++;
+  if (finishReason !== undefined) known++;
+  if (logprobs !== undefined) known++;
+  if (record['obfuscation'] !== undefined) known++;
+  let keys = 0;
+  for (const _ in record) keys++;
+  return keys === known;
 }
 
 /** A choice's or tool call's `index` (a non-negative integer), its position when missing, -1 when invalid. */

@@ -147,12 +147,12 @@ const SPACE_KIND = 1;
 const LOWER_KIND = 2;
 const UPPER_KIND = 3;
 const MARK_KIND = 4;
+const DIGIT_KIND = 5;
 const WORD_UNIT = new Uint8Array(128);
 WORD_UNIT[0x20] = SPACE_KIND;
 for (let c = 0x61; c <= 0x7a; c++) WORD_UNIT[c] = LOWER_KIND;
 for (let c = 0x41; c <= 0x5a; c++) WORD_UNIT[c] = UPPER_KIND;
 for (const mark of ',.;:!?') WORD_UNIT[mark.charCodeAt(0)] = MARK_KIND;
-const DIGIT_KIND = 5;
 for (let c = 0x30; c <= 0x39; c++) WORD_UNIT[c] = DIGIT_KIND;
 /** The states of `splitWords`' scan. */
 const START = 0;
