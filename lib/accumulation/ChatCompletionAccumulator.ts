@@ -238,11 +238,10 @@ export class ChatCompletionAccumulator {
       keys++;
     }
     if (keys !== 1) return false;
-    if (choice.content === null) choice.content = content;
-    else if (content.length !== 0) choice.content += content;
-    else return true;
-    choice.messageDirty = true;
-    this.#touch(choice);
+    if (appendContent(choice, content)) {
+      choice.messageDirty = true;
+      this.#touch(choice);
+    }
     return true;
   }
 
@@ -455,15 +454,8 @@ export class ChatCompletionAccumulator {
       const value = delta[key];
       switch (key) {
         case 'content':
-          // A string as soon as any string came, even "".
           if (typeof value === 'string') {
-            if (choice.content === null) {
-              choice.content = value;
-              changed = true;
-            } else if (value !== '') {
-              choice.content += value;
-              changed = true;
-            }
+            if (appendContent(choice, value)) changed = true;
           } else if (value != null) throw invalid(`${at(position)}.delta.content`, value, 'a string');
           break;
         case 'refusal':
@@ -941,6 +933,14 @@ function finalToolCall(call: ToolCallState): NonNullable<ChatCompletion.Choice['
 /** Flattens the long strings of a field store (unknown delta fields and `audio` are concatenated). */
 function flattenFields(fields: Fields): void {
   for (const value of fields.values()) flatten(value);
+}
+
+/** Appends a `content` delta: a string as soon as any string came, even ""; returns whether it changed. */
+function appendContent(choice: ChoiceState, piece: string): boolean {
+  if (choice.content === null) choice.content = piece;
+  else if (piece.length !== 0) choice.content += piece;
+  else return false;
+  return true;
 }
 
 /**
