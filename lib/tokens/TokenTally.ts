@@ -356,7 +356,7 @@ export class TokenTally {
     }
     // The last piece is the new tail: one slice serves as both.
     const rest = start === 0 ? tail : tail.slice(start);
-    const open = this.cachedTokens(start, length, cached) ?? (length - start === 1 ? 1 : this.encoder.countPiece(rest));
+    const open = this.pieceTokens(tail, start, length, cached, rest);
     this.committed += committed;
     this.pendOne(length - start, open);
     this.tail = rest;
@@ -387,18 +387,19 @@ export class TokenTally {
     pending[2] = tokens;
   }
 
-  /** The tokens of the short piece `[start, end)` of `tail`: the last split's count when it saw the same piece, else counted. */
-  private pieceTokens(tail: string, start: number, end: number, cached: readonly number[]): number {
+  /**
+   * The tokens of the short piece `[start, end)` of `tail` (`piece`, when it is sliced already): the
+   * last split's count when it saw the same piece (same start, same length: same text), else counted.
+   */
+  private pieceTokens(tail: string, start: number, end: number, cached: readonly number[], piece?: string): number {
     if (end - start === 1) return 1; // one ASCII unit (all `splitWords` sees): one byte, and every byte is a token
-    return this.cachedTokens(start, end, cached) ?? this.encoder.countPiece(tail.slice(start, end));
-  }
-
-  /** The tokens the last split counted for the piece `[start, end)`, if it saw that piece. */
-  private cachedTokens(start: number, end: number, cached: readonly number[]): number | undefined {
     for (let k = 0; k < cached.length; k += 3) {
-      if (cached[k] === start) return cached[k + 1] === end - start ? (cached[k + 2] as number) : undefined;
+      if (cached[k] === start) {
+        if (cached[k + 1] === end - start) return cached[k + 2] as number;
+        break;
+      }
     }
-    return undefined;
+    return this.encoder.countPiece(piece ?? tail.slice(start, end));
   }
 
   /** Splits the tail again, commits its final pieces and counts the others. */
