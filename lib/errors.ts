@@ -132,6 +132,37 @@ export class IncompleteStreamError extends ChatStreamError {
   }
 }
 
+/** What a value is, for a message: `a number`, `an array`, `null`; never the value itself. */
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'object' || type === 'undefined' ? `an ${type}` : `a ${type}`;
+}
+
+/**
+ * A chunk is not shaped like a chat-completion chunk: a known field has the wrong type
+ * (`delta.content: 42`, `choices: {}`, `index: -1`). Raised by the merge (`accumulate()`,
+ * `toChatCompletion()`, `usage()`) and by `contentDeltas()`, instead of dropping what it cannot read.
+ */
+export class InvalidChunkError extends ChatStreamError {
+  override name = 'InvalidChunkError' as const;
+  /** Where the field is: `chunk.choices[0].delta.content`. */
+  readonly path: string;
+  /** What it must be: `a string`. */
+  readonly expected: string;
+  /** What it was, as a type (`a number`, `null`): the value itself is not kept. */
+  readonly got: string;
+
+  constructor(path: string, value: unknown, expected: string, options: ChatStreamErrorOptions = {}) {
+    const got = describeType(value);
+    super(`Invalid chat-completion chunk: ${path} must be ${expected}, got ${got}`, options);
+    this.path = path;
+    this.expected = expected;
+    this.got = got;
+  }
+}
+
 /**
  * Attaches `partial` to an error on its way to the subscriber, without changing its class: a
  * toolkit error gets the field, another error (the SDK's `APIError`, an `AbortError`) gets it

@@ -48,6 +48,7 @@ export {
   StreamAPIError,
   HTTPStatusError,
   IncompleteStreamError,
+  InvalidChunkError,
 } from './errors.js';
 export type {
   APIErrorBody,

@@ -34,6 +34,7 @@ const mainNames = [
   'StreamAPIError',
   'HTTPStatusError',
   'IncompleteStreamError',
+  'InvalidChunkError',
 ].sort();
 const testingNames = ['startMockServer', 'buildChunks', 'toSSEText'].sort();
 

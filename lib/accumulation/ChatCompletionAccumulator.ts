@@ -1,4 +1,4 @@
-import { IncompleteStreamError } from '../errors.js';
+import { IncompleteStreamError, InvalidChunkError } from '../errors.js';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -8,6 +8,7 @@ import type {
   ChatCompletionSnapshotToolCall,
   CompletionUsage,
 } from '../types.js';
+import { choicePath, entryIndex } from './chunkShape.js';
 import { copyFields, newFields, writeField, type Fields, type JsonObject } from './fields.js';
 import { flatten } from './flatten.js';
 import { PersistentVector } from './persistentVector.js';
@@ -192,16 +193,16 @@ export class ChatCompletionAccumulator {
   }
 
   /**
-   * Merges one chunk. O(size of the chunk). Throws a `TypeError` naming the field when the chunk
+   * Merges one chunk. O(size of the chunk). Throws an `InvalidChunkError` naming the field when the chunk
    * is not shaped like a chat-completion chunk (a known field of the wrong type).
    */
   push(chunk: ChatCompletionChunk): void {
     if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
-      throw invalid('chunk', chunk, 'an object');
+      throw new InvalidChunkError('chunk', chunk, 'an object');
     }
     const record = chunk as unknown as JsonObject;
     const choices = record['choices'];
-    if (choices != null && !Array.isArray(choices)) throw invalid('chunk.choices', choices, 'an array');
+    if (choices != null && !Array.isArray(choices)) throw new InvalidChunkError('chunk.choices', choices, 'an array');
     this.#chunkCount++;
     if (!this.#mergeKnownTopLevel(record)) this.#mergeTopLevel(record);
 
@@ -324,7 +325,7 @@ export class ChatCompletionAccumulator {
           break;
         case 'usage':
           if (value == null) break; // a later `usage: null` never wipes the usage
-          if (typeof value !== 'object') throw invalid('chunk.usage', value, 'an object');
+          if (typeof value !== 'object') throw new InvalidChunkError('chunk.usage', value, 'an object');
           if (value !== this.#usage) {
             this.#usage = value as CompletionUsage;
             this.#changed = true;
@@ -332,7 +333,7 @@ export class ChatCompletionAccumulator {
           break;
         case 'id':
           if (value == null || value === '') break;
-          if (typeof value !== 'string') throw invalid('chunk.id', value, 'a string');
+          if (typeof value !== 'string') throw new InvalidChunkError('chunk.id', value, 'a string');
           if (value !== this.#id) {
             this.#id = value;
             this.#changed = true;
@@ -340,7 +341,7 @@ export class ChatCompletionAccumulator {
           break;
         case 'model':
           if (value == null || value === '') break;
-          if (typeof value !== 'string') throw invalid('chunk.model', value, 'a string');
+          if (typeof value !== 'string') throw new InvalidChunkError('chunk.model', value, 'a string');
           if (value !== this.#model && !(filterChunk && this.#model !== '')) {
             this.#model = value;
             this.#changed = true;
@@ -348,7 +349,7 @@ export class ChatCompletionAccumulator {
           break;
         case 'created':
           if (value == null) break;
-          if (typeof value !== 'number') throw invalid('chunk.created', value, 'a number');
+          if (typeof value !== 'number') throw new InvalidChunkError('chunk.created', value, 'a number');
           if (value !== this.#created && !(filterChunk && this.#created !== 0)) {
             this.#created = value;
             this.#changed = true;
@@ -374,10 +375,10 @@ export class ChatCompletionAccumulator {
   }
 
   #mergeChoice(raw: unknown, position: number): void {
-    if (typeof raw !== 'object' || raw === null) throw invalid(at(position), raw, 'an object');
+    if (typeof raw !== 'object' || raw === null) throw new InvalidChunkError(choicePath(position), raw, 'an object');
     const record = raw as JsonObject;
-    const index = indexOf(record['index'], position);
-    if (index < 0) throw invalid(`${at(position)}.index`, record['index'], 'a non-negative integer');
+    const index = entryIndex(record['index'], position);
+    if (index < 0) throw new InvalidChunkError(`${choicePath(position)}.index`, record['index'], 'a non-negative integer');
     let choice = this.#choices.find(index);
     if (choice === undefined) {
       choice = newChoice(index);
@@ -419,7 +420,7 @@ export class ChatCompletionAccumulator {
           break;
         case 'delta':
           if (value == null) break; // Azure's filter-only choices have no delta
-          if (typeof value !== 'object') throw invalid(`${at(position)}.delta`, value, 'an object');
+          if (typeof value !== 'object') throw new InvalidChunkError(`${choicePath(position)}.delta`, value, 'an object');
           if (this.#mergeDelta(choice, value as JsonObject, position)) {
             choice.messageDirty = true;
             this.#touch(choice);
@@ -428,7 +429,7 @@ export class ChatCompletionAccumulator {
         case 'finish_reason':
           // Sticky: a later null does not clear it.
           if (value == null || value === '') break;
-          if (typeof value !== 'string') throw invalid(`${at(position)}.finish_reason`, value, 'a string');
+          if (typeof value !== 'string') throw new InvalidChunkError(`${choicePath(position)}.finish_reason`, value, 'a string');
           if (choice.finishReason !== value) {
             choice.finishReason = value;
             this.#touch(choice);
@@ -436,7 +437,7 @@ export class ChatCompletionAccumulator {
           break;
         case 'logprobs':
           if (value == null) break;
-          if (typeof value !== 'object') throw invalid(`${at(position)}.logprobs`, value, 'an object');
+          if (typeof value !== 'object') throw new InvalidChunkError(`${choicePath(position)}.logprobs`, value, 'an object');
           mergeLogprobs(choice, value as JsonObject, position);
           choice.logprobsDirty = true;
           this.#touch(choice);
@@ -456,7 +457,7 @@ export class ChatCompletionAccumulator {
         case 'content':
           if (typeof value === 'string') {
             if (appendContent(choice, value)) changed = true;
-          } else if (value != null) throw invalid(`${at(position)}.delta.content`, value, 'a string');
+          } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.content`, value, 'a string');
           break;
         case 'refusal':
           // From non-empty pieces only: the "" of a first chunk leaves it null.
@@ -465,7 +466,7 @@ export class ChatCompletionAccumulator {
               choice.refusal = choice.refusal === null ? value : choice.refusal + value;
               changed = true;
             }
-          } else if (value != null) throw invalid(`${at(position)}.delta.refusal`, value, 'a string');
+          } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.refusal`, value, 'a string');
           break;
         case 'role':
           if (typeof value === 'string') {
@@ -473,7 +474,7 @@ export class ChatCompletionAccumulator {
               choice.role = value;
               changed = true;
             }
-          } else if (value != null) throw invalid(`${at(position)}.delta.role`, value, 'a string');
+          } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.role`, value, 'a string');
           break;
         case 'tool_calls':
           if (Array.isArray(value)) {
@@ -482,19 +483,19 @@ export class ChatCompletionAccumulator {
               this.#mergeToolCalls(choice, value, position);
               changed = true;
             }
-          } else if (value != null) throw invalid(`${at(position)}.delta.tool_calls`, value, 'an array');
+          } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.tool_calls`, value, 'an array');
           break;
         case 'function_call':
           if (typeof value === 'object' && value !== null) {
             mergeFunctionCall((choice.functionCall ??= { name: undefined, arguments: '', fields: undefined }), value as JsonObject, position);
             changed = true;
-          } else if (value != null) throw invalid(`${at(position)}.delta.function_call`, value, 'an object');
+          } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.function_call`, value, 'an object');
           break;
         case 'audio':
           if (typeof value === 'object' && value !== null) {
             mergeAudio((choice.audio ??= newFields()), value as JsonObject);
             changed = true;
-          } else if (value != null) throw invalid(`${at(position)}.delta.audio`, value, 'an object');
+          } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.audio`, value, 'an object');
           break;
         case 'obfuscation':
           break;
@@ -526,14 +527,14 @@ export class ChatCompletionAccumulator {
     const calls = (choice.toolCalls ??= new IndexedList<ToolCallState>());
     for (let i = 0; i < deltas.length; i++) {
       const raw = deltas[i];
-      if (typeof raw !== 'object' || raw === null) throw invalid(toolCallAt(position, i), raw, 'an object');
+      if (typeof raw !== 'object' || raw === null) throw new InvalidChunkError(toolCallAt(position, i), raw, 'an object');
       const delta = raw as JsonObject;
       const rawIndex = delta['index'];
       let call: ToolCallState | undefined;
       let index: number;
       if (rawIndex != null) {
-        index = indexOf(rawIndex, i);
-        if (index < 0) throw invalid(`${toolCallAt(position, i)}.index`, rawIndex, 'a non-negative integer');
+        index = entryIndex(rawIndex, i);
+        if (index < 0) throw new InvalidChunkError(`${toolCallAt(position, i)}.index`, rawIndex, 'a non-negative integer');
         call = calls.find(index);
       } else {
         // Some compatible servers omit `index`: the same `id` (or no id) continues a call, a new id
@@ -564,11 +565,11 @@ export class ChatCompletionAccumulator {
             // Set when present.
             if (typeof value === 'string') {
               if (value !== '') call[key] = value;
-            } else if (value != null) throw invalid(`${toolCallAt(position, i)}.${key}`, value, 'a string');
+            } else if (value != null) throw new InvalidChunkError(`${toolCallAt(position, i)}.${key}`, value, 'a string');
             break;
           case 'function':
             if (typeof value === 'object' && value !== null) mergeFunction(call, value as JsonObject, position, i);
-            else if (value != null) throw invalid(`${toolCallAt(position, i)}.function`, value, 'an object');
+            else if (value != null) throw new InvalidChunkError(`${toolCallAt(position, i)}.function`, value, 'an object');
             break;
           default:
             writeField((call.fields ??= newFields()), key, value);
@@ -712,11 +713,11 @@ function mergeFunction(call: ToolCallState, fn: JsonObject, position: number, i:
       case 'name':
         if (typeof value === 'string') {
           if (value !== '') call.name = value;
-        } else if (value != null) throw invalid(`${toolCallAt(position, i)}.function.name`, value, 'a string');
+        } else if (value != null) throw new InvalidChunkError(`${toolCallAt(position, i)}.function.name`, value, 'a string');
         break;
       case 'arguments':
         if (typeof value === 'string') call.arguments += value;
-        else if (value != null) throw invalid(`${toolCallAt(position, i)}.function.arguments`, value, 'a string');
+        else if (value != null) throw new InvalidChunkError(`${toolCallAt(position, i)}.function.arguments`, value, 'a string');
         break;
       default:
         writeField((call.functionFields ??= newFields()), key, value);
@@ -731,11 +732,11 @@ function mergeFunctionCall(state: FunctionCallState, fn: JsonObject, position: n
       case 'name':
         if (typeof value === 'string') {
           if (value !== '') state.name = value;
-        } else if (value != null) throw invalid(`${at(position)}.delta.function_call.name`, value, 'a string');
+        } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.function_call.name`, value, 'a string');
         break;
       case 'arguments':
         if (typeof value === 'string') state.arguments += value;
-        else if (value != null) throw invalid(`${at(position)}.delta.function_call.arguments`, value, 'a string');
+        else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.function_call.arguments`, value, 'a string');
         break;
       default:
         writeField((state.fields ??= newFields()), key, value);
@@ -767,7 +768,7 @@ function mergeLogprobs(choice: ChoiceState, logprobs: JsonObject, position: numb
         if (Array.isArray(value)) {
           const target = (state[key] ??= []);
           for (let i = 0; i < value.length; i++) target.push(value[i]);
-        } else if (value != null) throw invalid(`${at(position)}.logprobs.${key}`, value, 'an array');
+        } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.logprobs.${key}`, value, 'an array');
         break;
       default:
         writeField((state.fields ??= newFields()), key, value);
@@ -959,23 +960,8 @@ function hasOnlyChoiceKeys(record: JsonObject, index: unknown, delta: unknown, f
   return keys === known;
 }
 
-/** A choice's or tool call's `index` (a non-negative integer), its position when missing, -1 when invalid. */
-function indexOf(value: unknown, position: number): number {
-  if (value == null) return position;
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : -1;
-}
-
-/** The path of a choice in an error message (built only when throwing: no string work per chunk). */
-function at(position: number): string {
-  return `chunk.choices[${position}]`;
-}
 
 function toolCallAt(position: number, i: number): string {
-  return `${at(position)}.delta.tool_calls[${i}]`;
+  return `${choicePath(position)}.delta.tool_calls[${i}]`;
 }
 
-function invalid(path: string, value: unknown, expected: string): TypeError {
-  const type = typeof value;
-  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : type === 'object' || type === 'undefined' ? `an ${type}` : `a ${type}`;
-  return new TypeError(`Invalid chat-completion chunk: ${path} must be ${expected}, got ${got}`);
-}

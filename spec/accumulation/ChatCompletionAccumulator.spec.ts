@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { ChatCompletionAccumulator } from '../../lib/accumulation/ChatCompletionAccumulator.js';
-import { IncompleteStreamError } from '../../lib/errors.js';
+import { ChatStreamError, IncompleteStreamError, InvalidChunkError } from '../../lib/errors.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot } from '../../lib/types.js';
 
 type Choice = Record<string, unknown>;
@@ -466,8 +466,24 @@ describe('ChatCompletionAccumulator', () => {
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     });
 
-    it('should throw a TypeError naming the field of a malformed chunk', () => {
-      expect(() => merge(null as unknown as ChatCompletionChunk)).toThrow(new TypeError('Invalid chat-completion chunk: chunk must be an object, got null'));
+    it('should throw an InvalidChunkError naming the field of a malformed chunk', () => {
+      let thrown: unknown;
+      try {
+        merge(chunk([delta({ content: 5 })]));
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(InvalidChunkError);
+      expect(thrown).toBeInstanceOf(ChatStreamError);
+      expect(thrown).toMatchObject({
+        name: 'InvalidChunkError',
+        path: 'chunk.choices[0].delta.content',
+        expected: 'a string',
+        got: 'a number',
+        message: 'Invalid chat-completion chunk: chunk.choices[0].delta.content must be a string, got a number',
+      });
+      expect(() => merge(null as unknown as ChatCompletionChunk)).toThrow(InvalidChunkError);
+      expect(() => merge(null as unknown as ChatCompletionChunk)).toThrow('Invalid chat-completion chunk: chunk must be an object, got null');
       expect(() => merge(chunk({} as unknown as Choice[]))).toThrow(/chunk\.choices must be an array, got an object/);
       expect(() => merge(chunk([delta({ content: 5 })]))).toThrow(/chunk\.choices\[0\]\.delta\.content must be a string, got a number/);
       expect(() => merge(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: 1 } }] })]))).toThrow(

@@ -2,7 +2,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { lastValueFrom, of, tap, toArray } from 'rxjs';
 import { accumulate } from '../../lib/operators/accumulate.js';
 import { ChatCompletionAccumulator } from '../../lib/accumulation/ChatCompletionAccumulator.js';
-import { StreamAPIError } from '../../lib/errors.js';
+import { InvalidChunkError, StreamAPIError } from '../../lib/errors.js';
 import { chunk, helloValues, USAGE_3_2 } from '../helpers/chunk.js';
 import type { ChatCompletionChunk, ChatCompletionSnapshot, CompletionUsage } from '../../lib/types.js';
 
@@ -130,7 +130,7 @@ describe('accumulate', () => {
     expect(Object.keys(error)).not.toContain('partial');
   });
 
-  it('should error with a TypeError carrying partial on a malformed chunk, and unsubscribe', () => {
+  it('should error with an InvalidChunkError carrying partial on a malformed chunk, and unsubscribe', () => {
     let caught: unknown;
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const e1 = cold('  -r-a-x-b-|', { ...values, x: chunk({ content: 42 as unknown as string }) });
@@ -138,7 +138,7 @@ describe('accumulate', () => {
       const expected = ' -R-A-#';
 
       const result = e1.pipe(accumulate(), tap({ error: (e: unknown) => (caught = e) }));
-      expectObservable(result).toBe(expected, expectedValues, expect.any(TypeError));
+      expectObservable(result).toBe(expected, expectedValues, expect.any(InvalidChunkError));
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
     expect((caught as Error).message).toBe(

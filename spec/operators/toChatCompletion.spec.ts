@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { lastValueFrom, of, tap } from 'rxjs';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
-import { IncompleteStreamError, StreamAPIError } from '../../lib/errors.js';
+import { IncompleteStreamError, InvalidChunkError, StreamAPIError } from '../../lib/errors.js';
 import { estimateUsageWhenReady as estimateUsageFor } from '../../lib/tokens/estimateUsage.js';
 import { chunk, helloValues, USAGE_3_2 } from '../helpers/chunk.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot } from '../../lib/types.js';
@@ -126,7 +126,7 @@ describe('toChatCompletion', () => {
     expect(error.partial).toBeUndefined();
   });
 
-  it('should error with a TypeError carrying partial on a malformed chunk, and unsubscribe', () => {
+  it('should error with an InvalidChunkError carrying partial on a malformed chunk, and unsubscribe', () => {
     let caught: unknown;
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const e1 = cold('  -r-a-x-f-|', { ...values, x: chunk({ tool_calls: 'x' as unknown as [] }) });
@@ -134,7 +134,7 @@ describe('toChatCompletion', () => {
       const expected = ' -----#';
 
       const result = e1.pipe(toChatCompletion(), tap({ error: (e: unknown) => (caught = e) }));
-      expectObservable(result).toBe(expected, undefined, expect.any(TypeError));
+      expectObservable(result).toBe(expected, undefined, expect.any(InvalidChunkError));
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
     expect((caught as { partial?: ChatCompletionSnapshot }).partial?.choices[0]?.message.content).toBe('Hel');

@@ -2,7 +2,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { lastValueFrom, from, tap } from 'rxjs';
 import { usage, type EstimatedUsage } from '../../lib/operators/usage.js';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
-import { ChatStreamError, StreamAPIError } from '../../lib/errors.js';
+import { ChatStreamError, InvalidChunkError, StreamAPIError } from '../../lib/errors.js';
 import { countPromptTokens } from '../../lib/tokens/countPromptTokens.js';
 import { countTokens } from '../../lib/tokens/countTokens.js';
 import { tokenPieces } from '../../lib/tokens/tokenPieces.js';
@@ -178,14 +178,14 @@ describe('usage', () => {
     expect((caught as { partial?: ChatCompletionSnapshot }).partial?.choices[0]?.message.content).toBe('Hello');
   });
 
-  it('should error with a TypeError, partial set, for a chunk that is not a chunk', () => {
+  it('should error with an InvalidChunkError, partial set, for a chunk that is not a chunk', () => {
     let caught: unknown;
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const e1 = cold('  -a-x-f-|', { ...values, x: { choices: 'nope' } as unknown as ChatCompletionChunk });
       const e1subs = '  ^--!';
       const expected = ' ---#';
 
-      expectObservable(e1.pipe(usage(), tap({ error: (e: unknown) => (caught = e) }))).toBe(expected, undefined, expect.any(TypeError));
+      expectObservable(e1.pipe(usage(), tap({ error: (e: unknown) => (caught = e) }))).toBe(expected, undefined, expect.any(InvalidChunkError));
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
     expect((caught as { partial?: ChatCompletionSnapshot }).partial?.choices[0]?.message.content).toBe('Hello');

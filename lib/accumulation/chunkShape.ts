@@ -1,0 +1,19 @@
+/*
+ * How the parts of a chunk are found and named: the rules the merge and `contentDeltas()` share,
+ * so both read a chunk the same way.
+ */
+
+/**
+ * A choice's or tool call's `index` (a non-negative integer); its position in the list when the
+ * chunk has none (some OpenAI-compatible servers omit it); -1 when it is not a valid index.
+ * @internal
+ */
+export function entryIndex(value: unknown, position: number): number {
+  if (value == null) return position;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : -1;
+}
+
+/** The path of a choice in an error message (built only when throwing: no string work per chunk). @internal */
+export function choicePath(position: number): string {
+  return `chunk.choices[${position}]`;
+}
