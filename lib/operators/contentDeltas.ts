@@ -1,4 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+import { choicePath, entryIndex } from '../accumulation/chunkShape.js';
+import { InvalidChunkError } from '../errors.js';
 import type { ChatCompletionChunk } from '../types.js';
 
 /**
@@ -16,7 +18,12 @@ import type { ChatCompletionChunk } from '../types.js';
  * `delta.content` is a non-empty string emits that string. Chunks without such a choice (the
  * usage chunk's `choices: []`, Azure's content-filter chunks without `delta`, tool-call and
  * refusal deltas, other choices of an `n > 1` request) emit nothing. Joined, the values are the
- * message's `content`. Errors and completion pass through.
+ * message's `content`: choices are read by the merge's rules, so a choice without `index` is the
+ * one at its position in `choices`, as in {@link toChatCompletion}. Errors and completion pass
+ * through. What it cannot read is an error, never a skipped chunk: a chunk that is not an object,
+ * `choices` that is not an array, a choice that is not an object or has an invalid `index`, and,
+ * in the followed choice, a `delta` that is not an object or a `content` that is not a string
+ * (`null` is no content) error with an `InvalidChunkError` naming the field.
  *
  * ## Example
  * ```ts
@@ -43,16 +50,25 @@ export function contentDeltas(choiceIndex = 0): OperatorFunction<ChatCompletionC
   return (source) =>
     new Observable<string>((subscriber) =>
       source.subscribe({
-        next(chunk) {
-          const choices = chunk.choices;
-          if (!choices) return;
+        next(chunk: unknown) {
+          if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
+            subscriber.error(new InvalidChunkError('chunk', chunk, 'an object'));
+            return;
+          }
+          const choices = (chunk as { choices?: unknown }).choices;
+          if (choices == null) return;
+          if (!Array.isArray(choices)) {
+            subscriber.error(new InvalidChunkError('chunk.choices', choices, 'an array'));
+            return;
+          }
           for (let i = 0; i < choices.length; i++) {
-            const choice = choices[i];
-            if (choice?.index !== choiceIndex) continue;
-            const content = choice.delta?.content;
-            if (typeof content === 'string' && content.length > 0) {
+            const content = deltaContent(choices[i], i, choiceIndex);
+            if (typeof content === 'string') {
               subscriber.next(content);
               if (subscriber.closed) return;
+            } else if (content !== undefined) {
+              subscriber.error(content);
+              return;
             }
           }
         },
@@ -60,4 +76,24 @@ export function contentDeltas(choiceIndex = 0): OperatorFunction<ChatCompletionC
         complete: () => subscriber.complete(),
       }),
     );
+}
+
+/**
+ * The non-empty `delta.content` of the choice at `position` when it is the followed one, read by
+ * the merge's rules (a missing `index` is the position); an `InvalidChunkError` for a choice or a
+ * field it cannot read; otherwise `undefined`.
+ */
+function deltaContent(choice: unknown, position: number, choiceIndex: number): string | InvalidChunkError | undefined {
+  if (typeof choice !== 'object' || choice === null) return new InvalidChunkError(choicePath(position), choice, 'an object');
+  const record = choice as { index?: unknown; delta?: unknown };
+  const index = entryIndex(record.index, position);
+  if (index < 0) return new InvalidChunkError(`${choicePath(position)}.index`, record.index, 'a non-negative integer');
+  if (index !== choiceIndex) return undefined;
+  const delta = record.delta;
+  if (delta == null) return undefined; // Azure's filter-only choices have no delta
+  if (typeof delta !== 'object') return new InvalidChunkError(`${choicePath(position)}.delta`, delta, 'an object');
+  const content = (delta as { content?: unknown }).content;
+  if (typeof content === 'string') return content.length > 0 ? content : undefined;
+  if (content != null) return new InvalidChunkError(`${choicePath(position)}.delta.content`, content, 'a string');
+  return undefined;
 }

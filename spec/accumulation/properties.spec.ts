@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { from, lastValueFrom, tap, toArray } from 'rxjs';
 import { ChatCompletionAccumulator } from '../../lib/accumulation/ChatCompletionAccumulator.js';
 import { accumulate } from '../../lib/operators/accumulate.js';
+import { contentDeltas } from '../../lib/operators/contentDeltas.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../../lib/types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -231,6 +232,30 @@ describe('accumulation properties', () => {
         const snapshot = merge(chunks).snapshot();
         expect(snapshot.choices[0]?.message.content ?? null).toBe(strings.length > 0 ? strings.join('') : null);
       }),
+    );
+  });
+
+  it('should make the contentDeltas of each choice join to its merged content, with or without index', async () => {
+    await fc.assert(
+      fc.asyncProperty(stream, fc.array(fc.boolean(), { maxLength: 200 }), async (chunks, dropIndex) => {
+        // Some servers omit `index`: drop it from some choices (then a choice is the one at its position).
+        let k = 0;
+        const sent = chunks.map((c) => ({
+          ...c,
+          choices: c.choices.map((ch, position) => {
+            if (dropIndex[k++] !== true || ch.index !== position) return ch;
+            const { index: _dropped, ...rest } = ch;
+            return rest;
+          }),
+        })) as ChatCompletionChunk[];
+        const snapshot = merge(sent).snapshot();
+        for (let index = 0; index <= 2; index++) {
+          const deltas = await lastValueFrom(from(sent).pipe(contentDeltas(index), toArray()));
+          const merged = snapshot.choices.find((ch) => ch.index === index)?.message.content ?? null;
+          expect(deltas.join('')).toBe(merged ?? '');
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

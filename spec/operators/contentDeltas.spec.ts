@@ -1,6 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
-import { map, type Observable } from 'rxjs';
+import { map, tap, type Observable } from 'rxjs';
 import { contentDeltas } from '../../lib/operators/contentDeltas.js';
+import { ChatStreamError, InvalidChunkError } from '../../lib/errors.js';
 import { chunk, helloValues } from '../helpers/chunk.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 
@@ -64,6 +65,52 @@ describe('contentDeltas', () => {
       const expected = ' -(ab)-|';
 
       expectObservable(e1.pipe(contentDeltas())).toBe(expected, { a: 'a', b: 'b' });
+    });
+  });
+
+  it('should read a choice without index as the one at its position, as the merge does', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const noIndex = (contents: string[]): ChatCompletionChunk =>
+        ({ ...chunk(null), choices: contents.map((content) => ({ delta: { content }, finish_reason: null })) }) as unknown as ChatCompletionChunk;
+      const e1 = cold('  -a-b-|', { a: noIndex(['x', 'y']), b: noIndex(['z']) });
+
+      expectObservable(e1.pipe(contentDeltas())).toBe(' -a-b-|', { a: 'x', b: 'z' });
+      expectObservable(e1.pipe(contentDeltas(1))).toBe(' -a---|', { a: 'y' });
+    });
+  });
+
+  describe('on a chunk it cannot read', () => {
+    const malformed: [string, unknown, string][] = [
+      ['a chunk that is not an object', null, 'chunk must be an object, got null'],
+      ['choices that is not an array', { ...chunk(null), choices: {} }, 'chunk.choices must be an array, got an object'],
+      ['a choice that is not an object', { ...chunk(null), choices: [7] }, 'chunk.choices[0] must be an object, got a number'],
+      ['an invalid index', { ...chunk(null), choices: [{ index: -1, delta: { content: 'x' } }] }, 'chunk.choices[0].index must be a non-negative integer, got a number'],
+      ['a delta that is not an object', { ...chunk(null), choices: [{ index: 0, delta: 'x' }] }, 'chunk.choices[0].delta must be an object, got a string'],
+      ['a content that is not a string', chunk({ content: 42 as unknown as string }), 'chunk.choices[0].delta.content must be a string, got a number'],
+    ];
+
+    it.each(malformed)('should error with an InvalidChunkError naming the field for %s', (_, bad, message) => {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const e1 = cold('  -a-x-b-|', { a: values['a']!, x: bad as ChatCompletionChunk, b: values['b']! });
+        const e1subs = '  ^--!';
+        let caught: unknown;
+        const result = e1.pipe(contentDeltas(), tap({ error: (error: unknown) => (caught = error) }));
+
+        expectObservable(result).toBe(' -A-#', { A: 'Hel' }, expect.any(InvalidChunkError));
+        expectSubscriptions(e1.subscriptions).toBe(e1subs);
+        testScheduler.flush();
+        expect(caught).toBeInstanceOf(ChatStreamError);
+        expect((caught as Error).message).toBe(`Invalid chat-completion chunk: ${message}`);
+      });
+    });
+
+    it('should not look into the choices it does not follow beyond their index', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const other = { ...chunk(null), choices: [{ index: 1, delta: { content: 42 } }, { index: 0, delta: { content: 'x' } }] };
+        const e1 = cold('  -a-|', { a: other as unknown as ChatCompletionChunk });
+
+        expectObservable(e1.pipe(contentDeltas())).toBe(' -a-|', { a: 'x' });
+      });
     });
   });
 
