@@ -9,12 +9,12 @@
 import { countTokens as gptTokenizerO200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200kRanks from 'js-tiktoken/ranks/o200k_base';
-import { from, type Observable } from 'rxjs';
+import { from, reduce, type Observable } from 'rxjs';
 import { runningTokens } from '../../lib/operators/runningTokens.js';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import { usage } from '../../lib/operators/usage.js';
 import { countTokens } from '../../lib/tokens/countTokens.js';
-import type { ChatCompletion } from '../../lib/types.js';
+import type { ChatCompletion, ChatCompletionChunk } from '../../lib/types.js';
 import { runChild } from '../child-process.js';
 import { assertSameResults } from '../compare.js';
 import type { BenchContext, CaseResult } from '../context.js';
@@ -26,6 +26,12 @@ export function deltasOf(text: string, size: number): string[] {
   const deltas: string[] = [];
   for (let i = 0; i < text.length; i += size) deltas.push(text.slice(i, i + size));
   return deltas;
+}
+
+/** The floor's reducer: the content of choice 0 appended, nothing checked. */
+function appendContent(text: string, chunk: ChatCompletionChunk): string {
+  const content = chunk.choices[0]?.delta.content;
+  return typeof content === 'string' ? text + content : text;
 }
 
 function last<T>(source: Observable<T>): Promise<T> {
@@ -71,6 +77,13 @@ export function usageGroup(tokens: number): { group: Group; facts: Record<string
           ours: true,
           run: () => last(from(chunks).pipe(toChatCompletion())),
           check: (completion: ChatCompletion) => countTokens(completion.choices[0]?.message.content ?? '', MODEL),
+        },
+        {
+          // The floor of usage() for any merge: rxjs delivers the chunks, each one's content is read
+          // and appended, one count. No check of any field, so nothing a merge must do; what
+          // usage() costs beyond it is the merge's checks and bookkeeping.
+          name: 'floor: read each content + one countTokens, no merge',
+          run: async () => countTokens(await last(from(chunks).pipe(reduce(appendContent, ''))), MODEL),
         },
         {
           name: 'runningTokens in 4-char deltas (ours)',
