@@ -107,6 +107,7 @@ async function serve(args: readonly string[], io: CliIO): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       'api-key': { type: 'string' },
+      'api-key-env': { type: 'string' },
       timing: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -114,7 +115,7 @@ async function serve(args: readonly string[], io: CliIO): Promise<number> {
   );
   const port = values.port === undefined ? 8787 : parsePort(values.port);
   const host = nonEmpty(values.host, '--host') ?? '127.0.0.1';
-  const apiKey = nonEmpty(values['api-key'], '--api-key');
+  const apiKey = serveKey(values['api-key'], values['api-key-env'], io.env);
   const timing = values.timing === undefined ? 'realistic' : parseTiming(values.timing);
   try {
     await runServe({ port, host, timing, ...(apiKey === undefined ? {} : { apiKey }) }, io);
@@ -124,6 +125,19 @@ async function serve(args: readonly string[], io: CliIO): Promise<number> {
     line(io.stderr, `${PROGRAM}: ${failure.message}`);
     return failure.exitCode;
   }
+}
+
+/**
+ * The key `serve` requires: `--api-key K`, or the value of the variable `--api-key-env NAME` names
+ * (which keeps the key out of the process list and the shell history). Never both.
+ */
+function serveKey(flag: string | undefined, variable: string | undefined, env: CliIO['env']): string | undefined {
+  const name = nonEmpty(variable, '--api-key-env');
+  if (name === undefined) return nonEmpty(flag, '--api-key');
+  if (flag !== undefined) throw new UsageError('give --api-key or --api-key-env, not both');
+  const key = env[name];
+  if (key === undefined || key.trim() === '') throw new UsageError(`--api-key-env: the environment variable ${name} is not set or empty`);
+  return key;
 }
 
 const RUN: Record<Command, (args: readonly string[], io: CliIO) => Promise<number>> = { demo, chat, serve };

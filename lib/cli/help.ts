@@ -110,6 +110,9 @@ Options:
   --port <n>         The port (default 8787; 0 picks any free one and prints it)
   --host <address>   The address to listen on (default 127.0.0.1)
   --api-key <key>    Require "Authorization: Bearer <key>" (401 otherwise); never printed
+  --api-key-env <name>
+                     The same, with the key read from that environment variable (so it
+                     shows in no process list)
   --timing <t>       realistic (default: 300 ms to the first token, then 25 ms per token),
                      instant, or TTFT,PER_TOKEN[,JITTER] in ms (e.g. 50,2)
   -h, --help         Show this help
@@ -119,5 +122,6 @@ ${EXIT_CODES}
 Examples:
   ${PROGRAM} serve --port 8787
   ${PROGRAM} serve --port 0 --timing instant --api-key test-key
+  MOCK_KEY=test-key ${PROGRAM} serve --api-key-env MOCK_KEY
 `,
 };

@@ -23,7 +23,7 @@ describe('main', () => {
     it.each([
       ['demo', ['--json', '--prompt', '--model', '--base-url', '--timing']],
       ['chat', ['<prompt>', '--system', '--model', '--base-url']],
-      ['serve', ['--port', '--host', '--api-key', '--timing']],
+      ['serve', ['--port', '--host', '--api-key', '--api-key-env', '--timing']],
     ])('should print the help of %s with --help, -h and `help %s`', async (command, flags) => {
       for (const argv of [[command, '--help'], [command, '-h'], ['help', command], [command, '--model', 'x', '-h']]) {
         const run = memoryIO();

@@ -45,6 +45,29 @@ describe('serve', () => {
     expect(run.stdout + run.stderr).not.toContain('serve-secret-42');
   });
 
+  it('should take the key from the variable --api-key-env names, without printing it', async () => {
+    const controller = new AbortController();
+    const run = memoryIO({ MOCK_KEY: 'env-secret-43' }, { signal: controller.signal });
+    const exit = main(['serve', '--port', '0', '--api-key-env', 'MOCK_KEY'], run.io);
+    const [, baseURL] = await waitFor(() => LISTENING.exec(run.stdout) ?? undefined);
+    expect((await fetch(`${baseURL}/models`, { headers: { authorization: 'Bearer MOCK_KEY' } })).status).toBe(401);
+    expect((await fetch(`${baseURL}/models`, { headers: { authorization: 'Bearer env-secret-43' } })).status).toBe(200);
+    controller.abort();
+    expect(await exit).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain('env-secret-43');
+  });
+
+  it.each([
+    [['--api-key-env', 'MISSING'], 'serve: --api-key-env: the environment variable MISSING is not set or empty'],
+    [['--api-key-env', 'BLANK'], 'serve: --api-key-env: the environment variable BLANK is not set or empty'],
+    [['--api-key-env', 'MOCK_KEY', '--api-key', 'k'], 'serve: give --api-key or --api-key-env, not both'],
+  ])('should exit 2 with one line for serve %j', async (flags, message) => {
+    const run = memoryIO({ MOCK_KEY: 'env-secret-43', BLANK: ' ' });
+    expect(await main(['serve', '--port', '0', ...flags], run.io)).toBe(2);
+    expect(run.errorLines).toEqual([`rxjs-chat-stream: ${message} (see rxjs-chat-stream serve --help)`]);
+    expect(run.stdout + run.stderr).not.toContain('env-secret-43');
+  });
+
   it('should exit 2 with one line when the port is in use', async () => {
     const taken = await startMockServer({ timing: 'instant' });
     try {
