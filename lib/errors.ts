@@ -1,4 +1,4 @@
-import { redactSecrets } from './redact.js';
+import { redactAndCut, redactSecrets, redactValue } from './redact.js';
 import type { ChatCompletionSnapshot } from './types.js';
 
 /** Options every toolkit error takes. */
@@ -10,7 +10,8 @@ export interface ChatStreamErrorOptions {
 
 /**
  * The base class of every error the toolkit raises. Catch it to catch them all; test the
- * subclasses (or `name`) to tell them apart.
+ * subclasses (or `name`) to tell them apart. Its message is redacted (a key or a token in it
+ * becomes `***`), and so is every server text a subclass keeps.
  */
 export class ChatStreamError extends Error {
   override name: string = 'ChatStreamError';
@@ -21,7 +22,8 @@ export class ChatStreamError extends Error {
   partial?: ChatCompletionSnapshot;
 
   constructor(message: string, options: ChatStreamErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Redacted before `super`, so the stack (which starts with the message) is clean too.
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause });
     if (options.partial !== undefined) this.partial = options.partial;
   }
 }
@@ -33,7 +35,7 @@ export type SSEParseErrorReason = 'invalid-json' | 'not-an-object' | 'invalid-ut
 export class SSEParseError extends ChatStreamError {
   override name = 'SSEParseError' as const;
   readonly reason: SSEParseErrorReason;
-  /** The offending event data, cut to 1,000 characters. */
+  /** The offending event data, redacted, then cut to 1,000 characters. */
   readonly data: string;
 
   constructor(
@@ -42,11 +44,15 @@ export class SSEParseError extends ChatStreamError {
   ) {
     super(message, options);
     this.reason = options.reason;
-    this.data = options.data.length > 1000 ? `${options.data.slice(0, 1000)}…` : options.data;
+    this.data = typeof options.data === 'string' ? redactAndCut(options.data, 1000) : '';
   }
 }
 
-/** The error object an OpenAI-compatible API sends (`{ error: { message, type, code, param } }`). */
+/**
+ * The error object an OpenAI-compatible API sends (`{ error: { message, type, code, param } }`).
+ * As the errors keep it, it is a redacted copy with the server's own types: a server may send a
+ * `message` that is not a string (the errors' `message`, `type`, `code`, `param` are checked).
+ */
 export interface APIErrorBody {
   message?: string;
   type?: string | null;
@@ -58,20 +64,30 @@ export interface APIErrorBody {
 /** The server reported an error inside the stream (`event: error`, or a `data` with `error`). */
 export class StreamAPIError extends ChatStreamError {
   override name = 'StreamAPIError' as const;
+  /** The body's `type` when it is a string, else null. */
   readonly type: string | null;
+  /** The body's `code` when it is a string or a number, else null. */
   readonly code: string | number | null;
+  /** The body's `param` when it is a string, else null. */
   readonly param: string | null;
-  /** The error object as the server sent it. */
+  /**
+   * The error object as the server sent it, but redacted: a copy with every string in it passed
+   * through the redaction (the value of an `authorization` or `apiKey` key masked whole), at most
+   * 8 levels and 1,000 values deep, each string cut to 10,000 characters.
+   */
   readonly error: APIErrorBody | string;
 
   constructor(error: APIErrorBody | string, options: ChatStreamErrorOptions = {}) {
-    const body: APIErrorBody = typeof error === 'string' ? { message: error } : error;
-    // The server's words, but never a key or token it may have echoed.
-    super(redactSecrets(body.message ?? 'The server reported an error in the stream'), options);
-    this.type = body.type ?? null;
-    this.code = body.code ?? null;
-    this.param = body.param ?? null;
-    this.error = error;
+    // Never a key or token the server may have echoed: everything kept is a redacted copy.
+    const copy = redactValue(error);
+    const body = isRecord(copy) ? copy : {};
+    const message = typeof copy === 'string' ? copy : body['message'];
+    const fallback = 'The server reported an error in the stream';
+    super(typeof message === 'string' && message !== '' ? message : withBody(fallback, typeof copy === 'string' ? undefined : copy), options);
+    this.type = stringOrNull(body['type']);
+    this.code = codeOrNull(body['code']);
+    this.param = stringOrNull(body['param']);
+    this.error = typeof copy === 'string' || isRecord(copy) ? (copy as APIErrorBody | string) : (describeBody(copy) ?? '');
   }
 }
 
@@ -79,10 +95,13 @@ export class StreamAPIError extends ChatStreamError {
 export class HTTPStatusError extends ChatStreamError {
   override name = 'HTTPStatusError' as const;
   readonly status: number;
+  /** The response's status text, redacted. */
   readonly statusText: string;
-  /** The API's error object, when the body held one. */
+  /** The API's error object, when the body held one: a redacted copy, as {@link StreamAPIError.error}. */
   readonly error: APIErrorBody | undefined;
+  /** The error's `type` when it is a string, else null. */
   readonly type: string | null;
+  /** The error's `code` when it is a string or a number, else null. */
   readonly code: string | number | null;
   /** How long the server asked to wait (`retry-after-ms`, else `retry-after` in seconds or as a date). */
   readonly retryAfterMs: number | undefined;
@@ -97,19 +116,57 @@ export class HTTPStatusError extends ChatStreamError {
     requestId?: string;
     message?: string;
   }) {
-    const message =
-      init.message ??
-      `${init.status}${init.statusText ? ` ${init.statusText}` : ''}${init.error?.message ? `: ${init.error.message}` : ''}`;
     // The server's words, but never a key or token it may have echoed (a proxy, a debug server).
-    super(redactSecrets(message));
+    const copy = init.error === undefined ? undefined : redactValue(init.error);
+    const error: APIErrorBody | undefined = isRecord(copy) ? copy : typeof copy === 'string' ? { message: copy } : undefined;
+    const statusText = typeof init.statusText === 'string' ? redactSecrets(init.statusText) : '';
+    const status = `${init.status}${statusText ? ` ${statusText}` : ''}`;
+    const detail = error?.message;
+    const message =
+      typeof init.message === 'string'
+        ? init.message
+        : typeof detail === 'string' && detail !== ''
+          ? `${status}: ${detail}`
+          : withBody(status, error ?? copy);
+    super(message);
     this.status = init.status;
-    this.statusText = init.statusText ?? '';
-    this.error = init.error;
-    this.type = init.error?.type ?? null;
-    this.code = init.error?.code ?? null;
+    this.statusText = statusText;
+    this.error = error;
+    this.type = stringOrNull(error?.type);
+    this.code = codeOrNull(error?.code);
     this.retryAfterMs = init.retryAfterMs;
-    this.requestId = init.requestId;
+    this.requestId = typeof init.requestId === 'string' ? redactSecrets(init.requestId) : undefined;
   }
+}
+
+function isRecord(value: unknown): value is APIErrorBody {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function codeOrNull(value: unknown): string | number | null {
+  return typeof value === 'string' || typeof value === 'number' ? value : null;
+}
+
+/** A redacted body as short JSON (300 characters), or undefined when there is nothing to show. */
+function describeBody(body: unknown): string | undefined {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(body);
+  } catch {
+    return undefined; // a BigInt
+  }
+  if (json === undefined || json === '{}' || json === '[]' || json === 'null' || json === '""') return undefined;
+  return json.length > 300 ? `${json.slice(0, 300)}…` : json;
+}
+
+/** `text: <the body as short JSON>`, or `text` alone when the body shows nothing. */
+function withBody(text: string, body: unknown): string {
+  const shown = describeBody(body);
+  return shown === undefined ? text : `${text}: ${shown}`;
 }
 
 /** Why an {@link IncompleteStreamError} was raised. */

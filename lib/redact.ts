@@ -1,9 +1,30 @@
-/** Patterns that look like credentials: OpenAI-style keys, bearer tokens, `api_key=` parameters. */
-const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
+/** A credential: stops at whitespace, quotes, a backslash (escaped JSON), `&`, `,`, `;` and `<`, `>` (markup). */
+const TOKEN = String.raw`[^\s"'\\&,;<>]+`;
+/** Between `Bearer` and its token: white space, or `%20` and `+` in a URL. */
+const GAP = String.raw`(?:\s+|%20|\+)`;
+/** Between another scheme and its credential: the same, on one line. */
+const SCHEME_GAP = String.raw`(?:[ \t]+|%20|\+)`;
+/** Between a name and its value: `: `, `=`, `": "` (also escaped, `\": \"`), `%3A`, `%3D`. */
+const SEPARATOR = String.raw`(\\?["']?\s*(?:[:=]|%3[ad])(?:\s|%20)*\\?["']?)`;
+/** A `Bearer …` value is left to its own pattern, so it reads `Authorization: Bearer ***`. */
+const NOT_BEARER = String.raw`(?!Bearer${GAP})`;
+
+/**
+ * Patterns that look like credentials: OpenAI-style keys, bearer tokens, `Authorization` values
+ * (any scheme: `Basic dXNl…` goes whole), `api_key=`, `x-api-key:`, `api-key:`, `"apiKey": "…"`,
+ * `access_token=`, plain or URL-encoded. Each is linear-time: a literal start, then runs of
+ * disjoint character classes (no nested quantifiers), so no input makes them backtrack badly.
+ */
+const SECRET_PATTERNS: ReadonlyArray<[RegExp, string | ((match: string, ...groups: string[]) => string)]> = [
   [/\bsk-[A-Za-z0-9_-]{4,}/g, 'sk-***'],
-  [/\bBearer\s+[^\s"',;]+/gi, 'Bearer ***'],
-  // (a `Bearer …` value is left to the pattern above, so it reads `Authorization: Bearer ***`)
-  [/\b(api[_-]?key|access[_-]?token|authorization)(["']?\s*[:=]\s*["']?)(?!Bearer\b)[^\s"'&,;]+/gi, '$1$2***'],
+  [new RegExp(String.raw`\bBearer(${GAP})${TOKEN}`, 'gi'), (_match, gap) => `Bearer${/^\s/.test(gap ?? '') ? ' ' : gap}***`],
+  // The whole value: an optional scheme word (`Basic`, `Digest`, anything) and the credential.
+  [
+    new RegExp(String.raw`\b((?:proxy-)?authorization)${SEPARATOR}${NOT_BEARER}(?:[A-Za-z][A-Za-z0-9-]*${SCHEME_GAP}(?=[^\s"'\\&,;<>]))?${TOKEN}`, 'gi'),
+    '$1$2***',
+  ],
+  // No word boundary before the name, so `openaiApiKey` and `x-api-key` match too.
+  [new RegExp(String.raw`(api[_-]?key|access[_-]?token)${SEPARATOR}${NOT_BEARER}${TOKEN}`, 'gi'), '$1$2***'],
 ];
 
 /**
@@ -13,6 +34,85 @@ const SECRET_PATTERNS: ReadonlyArray<[RegExp, string]> = [
  */
 export function redactSecrets(text: string): string {
   let result = text;
-  for (const [pattern, replacement] of SECRET_PATTERNS) result = result.replace(pattern, replacement);
+  for (const [pattern, replacement] of SECRET_PATTERNS) {
+    result = typeof replacement === 'string' ? result.replace(pattern, replacement) : result.replace(pattern, replacement);
+  }
   return result;
+}
+
+/** Object keys whose whole value is a credential (`{ "Authorization": "Basic dXNl…" }`). */
+const SECRET_KEY = /(?:authorization|api[_-]?key|access[_-]?token)$/i;
+
+/** Limits of {@link redactValue}: how deep, how many values, how long a string. */
+const MAX_DEPTH = 8;
+const MAX_VALUES = 1000;
+const MAX_STRING = 10_000;
+/** Marks what {@link redactValue} left out. */
+const TRUNCATED = '[Truncated]';
+
+/**
+ * A copy of a value with every string in it redacted (see {@link redactSecrets}): plain objects
+ * and arrays are copied (an object as its own enumerable properties, the value of a key such as
+ * `authorization` or `apiKey` replaced by `***` whole), other values are kept. Bounded: 8 levels,
+ * 1,000 values (the rest replaced by `'[Truncated]'`), 10,000 characters a string (redacted, then
+ * cut); a cycle becomes `'[Circular]'`, a property that throws when read is left out. Never throws.
+ * Used on the server's error bodies before an error keeps them.
+ * @internal
+ */
+export function redactValue(value: unknown): unknown {
+  return copyRedacted(value, 0, new Set<object>(), { values: 0 });
+}
+
+/** Redacts, then cuts to `limit` characters (so a key split by the cut is not half-shown). */
+export function redactAndCut(text: string, limit: number): string {
+  const redacted = redactSecrets(text);
+  return redacted.length > limit ? `${redacted.slice(0, limit)}…` : redacted;
+}
+
+function copyRedacted(value: unknown, depth: number, ancestors: Set<object>, budget: { values: number }): unknown {
+  if (typeof value === 'string') return redactAndCut(value, MAX_STRING);
+  if (value === null || typeof value !== 'object') return value;
+  if (ancestors.has(value)) return '[Circular]';
+  if (depth >= MAX_DEPTH) return TRUNCATED;
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) {
+      const copy: unknown[] = [];
+      const length = value.length;
+      for (let index = 0; index < length; index++) {
+        if (++budget.values > MAX_VALUES) {
+          copy.push(TRUNCATED);
+          break;
+        }
+        copy.push(copyRedacted(value[index], depth + 1, ancestors, budget));
+      }
+      return copy;
+    }
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      if (++budget.values > MAX_VALUES) {
+        define(copy, '…', TRUNCATED);
+        break;
+      }
+      let item: unknown;
+      try {
+        item = (value as Record<string, unknown>)[key];
+      } catch {
+        continue;
+      }
+      const secret = SECRET_KEY.test(key) && item !== null && item !== undefined;
+      define(copy, redactSecrets(key), secret ? '***' : copyRedacted(item, depth + 1, ancestors, budget));
+    }
+    return copy;
+  } catch {
+    // A proxy whose traps throw, a revoked proxy.
+    return '[Unreadable]';
+  } finally {
+    ancestors.delete(value);
+  }
+}
+
+/** Sets an own enumerable property, even one named `__proto__` (as `JSON.parse` makes them). */
+function define(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
