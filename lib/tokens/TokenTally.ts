@@ -57,14 +57,33 @@ function runKindOf(rest: RegExp, first: RegExp): RunKind {
   return { rest, first, ascii };
 }
 
+/**
+ * Symbols: ` ?[^\s\p{L}\p{N}]+` takes a run of them whole. Marks are left out (o200k's first
+ * alternative takes a symbol and a mark after it as a word: "=\u0301"), and lone surrogates too
+ * (a pair split over two deltas would be read as two).
+ */
+const SYMBOL_RUN = runKindOf(/[^\s\p{L}\p{N}\p{M}\p{Cs}]*/uy, / |[^\s\p{L}\p{N}\p{M}\p{Cs}]/uy);
+/** cl100k's letter alternative is `X?\p{L}+`: there a mark is a symbol like any other. */
+const SYMBOL_OR_MARK_RUN = runKindOf(/[^\s\p{L}\p{N}\p{Cs}]*/uy, / |[^\s\p{L}\p{N}\p{Cs}]/uy);
+/** Line breaks: `\s*[\r\n]+` takes a run of them whole (a space among them would split it). */
+const BREAK_RUN = runKindOf(/[\r\n]*/uy, /[\r\n]/uy);
+
+/** The letters' kind first: `splitWords` relies on it (see its end). */
 const RUN_KINDS: Readonly<Record<EncodingName, readonly RunKind[]>> = {
   o200k_base: [
     runKindOf(/[\p{Ll}\p{Lm}\p{Lo}\p{M}]*/uy, /[^\r\n\p{N}]/uy),
     runKindOf(/[^\S\r\n]*/uy, /[^\S\r\n]/uy),
+    // Capitals: with no lower-case letter (nor a letter of both classes: Lm, Lo, marks) the first
+    // alternative fails, and `X?[\p{Lu}…]+` takes the run whole.
+    runKindOf(/[\p{Lu}\p{Lt}]*/uy, /[^\r\n\p{L}\p{N}]|[\p{Lu}\p{Lt}]/uy),
+    SYMBOL_RUN,
+    BREAK_RUN,
   ],
   cl100k_base: [
     runKindOf(/\p{L}*/uy, /[^\r\n\p{N}']/uy),
     runKindOf(/[^\S\r\n]*/uy, /[^\S\r\n]/uy),
+    SYMBOL_OR_MARK_RUN,
+    BREAK_RUN,
   ],
 };
 
@@ -100,6 +119,9 @@ const LETTER = 2;
 const DIGIT = 4;
 const SYMBOL = 8;
 const BREAK = 16;
+/** o200k's two letter classes: `[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]` and `[\p{Ll}\p{Lm}\p{Lo}\p{M}]`. */
+const UPPER = 32;
+const LOWER = 64;
 const ASCII = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
@@ -109,6 +131,8 @@ for (let c = 0; c < 128; c++) {
   else if (/\p{N}/u.test(ch)) bits |= DIGIT;
   else bits |= SYMBOL;
   if (ch === '\r' || ch === '\n' || ch === '/') bits |= BREAK;
+  if (/[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]/u.test(ch)) bits |= UPPER;
+  if (/[\p{Ll}\p{Lm}\p{Lo}\p{M}]/u.test(ch)) bits |= LOWER;
   ASCII[c] = bits;
 }
 
@@ -122,6 +146,58 @@ const LETTERS: Run = { bit: LETTER, regex: /[\p{L}\p{M}]*/uy };
 const DIGITS: Run = { bit: DIGIT, regex: /\p{N}*/uy };
 const SYMBOLS: Run = { bit: SYMBOL, regex: /[^\s\p{L}\p{N}]*/uy };
 const BREAKS: Run = { bit: BREAK, regex: /[\r\n/]*/uy };
+const UPPERS: Run = { bit: UPPER, regex: /[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*/uy };
+const LOWERS: Run = { bit: LOWER, regex: /[\p{Ll}\p{Lm}\p{Lo}\p{M}]*/uy };
+/** cl100k's letters (marks are not among them there). */
+const PLAIN_LETTERS: Run = { bit: LETTER, regex: /\p{L}*/uy };
+/** The optional character before a word in both patterns, `[^\r\n\p{L}\p{N}]`, beyond ASCII. */
+const BEFORE_WORD = /[^\r\n\p{L}\p{N}]/uy;
+
+/** Where the pattern stops reading after a word ending at `end`: the character there, and 2 more after an apostrophe (`'ll`). */
+function afterWord(text: string, end: number): number {
+  return end + (text.charCodeAt(end) === APOSTROPHE ? 3 : 1);
+}
+
+/**
+ * o200k: how far the engine reads when one of its word alternatives matches at `start`, else -1.
+ * The first, `X?[U…]*[L…]+` (then maybe a contraction): X? takes a character that may stand
+ * before a word, [U…]* the run of its class, and when [L…]+ takes a run of its own from there,
+ * the alternative has matched and no other is tried: the engine read the character after each
+ * run, and 2 more after an apostrophe. When [L…]+ takes nothing there, the engine backtracks
+ * into the [U…] run (letters of both classes, Lm, Lo and marks, can serve either) and then tries
+ * `X?[U…]+[L…]*`, which matches as soon as [U…]+ takes one character; none of that reads past
+ * the character after the [U…] run, or 2 more after an apostrophe there. Then the same without
+ * X. This lets runs of mixed-case letters ("AbCdAbCd…", "❤️❤️…") commit their pieces as they come.
+ */
+function casedWordReach(text: string, start: number): number {
+  for (let a = beforeWord(text, start); ; a = start) {
+    const upperEnd = runEnd(UPPERS, text, a);
+    const lowerEnd = runEnd(LOWERS, text, upperEnd);
+    if (lowerEnd > upperEnd || upperEnd > a) return afterWord(text, lowerEnd);
+    if (a === start) return -1;
+  }
+}
+
+/**
+ * cl100k: how far the engine reads when `X?\p{L}+` matches at `start`, else -1. Its contractions
+ * come first: at an apostrophe, -1 (the bound of all alternatives serves); elsewhere they read
+ * the one character at `start`. A mark is no letter here.
+ */
+function wordReach(text: string, start: number): number {
+  if (text.charCodeAt(start) === APOSTROPHE) return -1;
+  const a = beforeWord(text, start);
+  const end = runEnd(PLAIN_LETTERS, text, a);
+  return end > a ? Math.max(start + 1, end + 1) : -1;
+}
+
+/** The index after the character at `at` when it is one that may stand before a word, else `at`. */
+function beforeWord(text: string, at: number): number {
+  if (at >= text.length) return at;
+  const c = text.charCodeAt(at);
+  if (c < 128) return ((ASCII[c] as number) & (LETTER | DIGIT)) === 0 && c !== 0x0a && c !== 0x0d ? at + 1 : at;
+  BEFORE_WORD.lastIndex = at;
+  return BEFORE_WORD.test(text) ? BEFORE_WORD.lastIndex : at;
+}
 
 /** The end of the run of `run` characters in `text` from `from` (ASCII by table, the rest by regex). */
 function runEnd(run: Run, text: string, from: number): number {
@@ -212,6 +288,8 @@ export class TokenTally {
   private readonly bounds: Int32Array;
 
   private readonly kinds: readonly RunKind[];
+  /** Whether the pattern splits letters by case (o200k: `[U…]*[L…]+`), which `reach` reads exactly. */
+  private readonly casedLetters: boolean;
 
   /**
    * @param encoder The encoding's encoder.
@@ -225,6 +303,7 @@ export class TokenTally {
     private readonly longPiece = LONG_PIECE,
   ) {
     this.kinds = RUN_KINDS[encoding];
+    this.casedLetters = encoding === 'o200k_base';
     this.bounds = new Int32Array(Math.max(1, longPiece));
   }
 
@@ -362,14 +441,15 @@ export class TokenTally {
     this.tail = rest;
     this.growing = undefined;
     // The last piece is a run of spaces, digits, or starts with a space, a letter or a mark, all in
-    // the first class of the letter run (`RUN_KINDS`): its kind is then the letters' or none.
+    // the first class of the letter run (`RUN_KINDS`, where it comes first): its kind is then the
+    // letters' when the rest is lower-case, else what `runKind` finds (" A" is a run of capitals).
     if (state === IN_SPACES) {
       this.short = this.runKind(tail, start); // a run of spaces
     } else if (state === IN_NUMBER) {
       this.short = undefined; // digits are in no run kind
     } else {
       const letters = this.kinds[0] as RunKind;
-      this.short = allOf(letters, tail, start + 1) ? letters : undefined;
+      this.short = allOf(letters, tail, start + 1) ? letters : this.runKind(tail, start);
     }
     this.total = this.committed + open;
     return true;
@@ -489,6 +569,13 @@ export class TokenTally {
       const next = firstOf(kind, text, from);
       if (next >= 0 && allOf(kind, text, next)) return kind;
     }
+    if (this.casedLetters) {
+      // o200k's `X?[U…]*[L…]+` with the [U…] run at its longest and lower-case letters after it
+      // ("HELLOworld"): more of them still make one piece, so it is the letters' kind too.
+      const upperEnd = runEnd(UPPERS, text, beforeWord(text, from));
+      const letters = this.kinds[0] as RunKind;
+      if (upperEnd < text.length && allOf(letters, text, upperEnd)) return letters;
+    }
     return undefined;
   }
 
@@ -497,6 +584,9 @@ export class TokenTally {
    * alternatives, each bounded by the runs of its character classes (see the notes).
    */
   private reach(text: string, start: number): number {
+    // When a word alternative matches, no later one is tried: what the engine read is exact.
+    const word = this.casedLetters ? casedWordReach(text, start) : wordReach(text, start);
+    if (word >= 0) return word;
     const length = text.length;
     const next = start < length ? advance(text, start) : start;
     const spaces = runEnd(SPACES, text, start) + 1;

@@ -56,6 +56,7 @@ describe('TokenTally', () => {
       unit: fc.constantFrom('a', 'b', 'ab', 'A', 'ب', 'س', 'ی', '\u064E', ' ', '\t', '=', '-', '/', '1', "'", 's', '\n'),
       minLength: 1,
       maxLength: 600,
+      size: 'large', // fast-check keeps strings short by default: long pieces need a larger size
     });
     fc.assert(
       fc.property(cutText(runs, 12), encodings, longPieces, ({ deltas }, encoding, longPiece) => {
@@ -63,6 +64,67 @@ describe('TokenTally', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('should equal a fresh count in runs without spaces: mixed case, capitals, marks, emoji, symbols, line breaks', () => {
+    // The shapes whose pieces `reach` reads exactly (o200k's two letter classes, with backtracking
+    // over letters of both: Lm 'ʰ', Lo 'ب', marks) and the run kinds of capitals, symbols and breaks.
+    const runs = fc.string({
+      unit: fc.constantFrom('A', 'B', 'Ab', 'Cd', 'aB', 'a', 'ǅ', 'ʰ', 'ب', '\u0301', '\uFE0F', '❤', '😀', '🏽', '\u200D', '=', '-', '«', "'", "'s", "'LL", 'e', '1', '\n', '\r', ' ', '\t'),
+      minLength: 1,
+      maxLength: 300,
+      size: 'large',
+    });
+    fc.assert(
+      fc.property(cutText(runs, 6), encodings, longPieces, ({ deltas }, encoding, longPiece) => {
+        checkRunning(encoding, deltas, longPiece);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('should split again only a bounded tail per delta in long runs without spaces (O(delta) per delta)', () => {
+    // The characters handed to the pre-split, summed over a whole stream: linear in the text when
+    // each delta re-splits a bounded tail (or none), quadratic when it re-splits the whole run.
+    const shapes: Record<string, (n: number) => string> = {
+      'mixed case': (n) => 'AbCd'.repeat(n / 4),
+      'lower then upper': (n) => 'aBcD'.repeat(n / 4),
+      capitals: (n) => 'A'.repeat(n),
+      'capitals then lower case': (n) => 'A'.repeat(n / 2) + 'a'.repeat(n / 2),
+      'emoji with a mark': (n) => '❤\uFE0F'.repeat(n / 2),
+      emoji: (n) => '😀'.repeat(n / 2),
+      'emoji with joiners': (n) => '🧑\u200D🚀'.repeat(n / 5),
+      symbols: (n) => '=-'.repeat(n / 2),
+      'letters and marks': (n) => 'a\u0301'.repeat(n / 2),
+      marks: (n) => '\u0301'.repeat(n),
+      'line breaks': (n) => '\r\n'.repeat(n / 2),
+      Persian: (n) => 'سلام'.repeat(n / 4),
+    };
+    for (const encoding of ['o200k_base', 'cl100k_base'] as const) {
+      for (const [name, make] of Object.entries(shapes)) {
+        const codePoints = [...make(6000)];
+        const tally = new TokenTally(encoderFor(encoding), encoding) as unknown as { split(tail: string): void; splitWords(tail: string): boolean; push(delta: string): number };
+        let scanned = 0;
+        const split = tally.split.bind(tally);
+        const splitWords = tally.splitWords.bind(tally);
+        tally.split = (tail) => {
+          scanned += tail.length;
+          split(tail);
+        };
+        tally.splitWords = (tail) => {
+          scanned += tail.length;
+          return splitWords(tail);
+        };
+        let text = '';
+        for (let i = 0; i < codePoints.length; i += 2) {
+          const delta = codePoints.slice(i, i + 2).join('');
+          text += delta;
+          tally.push(delta);
+        }
+        expect({ encoding, name, count: tally.push('') }).toEqual({ encoding, name, count: encoderFor(encoding).count(text) });
+        if (scanned > 8 * text.length) throw new Error(`${encoding}, ${name}: ${scanned} characters split again for ${text.length}`);
+      }
+    }
   });
 
   it('should equal a fresh count on Persian text in small deltas', () => {
