@@ -36,13 +36,16 @@ export interface ChatChunksOptions {
  * is exactly `[DONE]` completes the output and unsubscribes from the source (so the HTTP body
  * is cancelled and anything after it is never read).
  *
- * Errors: an `error` event, or a data object with an `error` field, errors with
+ * Errors: an `error` event, a data object with an `error` field that is not `null` (an empty
+ * string too), or vLLM's `{ "object": "error", "message": …, "code": … }`, errors with
  * {@link StreamAPIError} carrying the server's `message`, `type`, `code` and `param`. Data that
  * is not JSON errors with {@link SSEParseError} (`reason: 'invalid-json'`), JSON that is not an
  * object with `reason: 'not-an-object'`. A source that completes before `[DONE]` errors with
  * {@link IncompleteStreamError} (`reason: 'no-done'`), unless `requireDone: false` and at least
- * one choice came and every choice that came got a `finish_reason`. Errors of the source pass
- * through unchanged.
+ * one choice came and every choice that came got a `finish_reason`. A source value that is not
+ * an event (`{ event, data }` with string `data`; a missing `event` reads as `'message'`) errors
+ * with a `TypeError`, and anything thrown while an event is read errors the output with what was
+ * thrown; either way the source is unsubscribed. Errors of the source pass through unchanged.
  *
  * Ignored: events of types other than `message` and `error` (`event: ping`, …) and `message`
  * events whose data is empty (`data:` alone). An `error` event is never ignored, even empty.
@@ -80,7 +83,7 @@ export function chatChunks(
       const reader = new ChatChunkReader(subscriber, requireDone);
       return source.subscribe({
         next(event) {
-          reader.event(event.event, event.data);
+          reader.serverSentEvent(event);
         },
         error(error: unknown) {
           subscriber.error(error);

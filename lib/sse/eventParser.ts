@@ -227,10 +227,39 @@ export class SSEByteParser {
     this.parser = new SSEEventParser(emit, sink);
   }
 
-  /** Reads the next piece of the stream. */
+  /**
+   * Reads the next piece of the stream. What is thrown while reading it (by the event handler, or
+   * by an exotic piece) errors the sink, as every other failure does.
+   */
   next(piece: unknown): void {
+    if (this.sink.closed) return;
+    try {
+      this.read(piece);
+    } catch (error) {
+      raise(this.sink, error);
+    }
+  }
+
+  /**
+   * Ends the stream: flushes the decoder and ends the parser. Answers whether the sink is still
+   * open afterwards (false when the stream ended inside a character, an event closed it, or
+   * something threw).
+   */
+  end(): boolean {
     const sink = this.sink;
-    if (sink.closed) return;
+    if (sink.closed) return false;
+    try {
+      if (!this.flush() || sink.closed) return false;
+      this.parser.end();
+    } catch (error) {
+      raise(sink, error);
+      return false;
+    }
+    return !sink.closed;
+  }
+
+  private read(piece: unknown): void {
+    const sink = this.sink;
     if (typeof piece === 'string') {
       if (this.flush() && !sink.closed) this.parser.feed(piece);
       return;
@@ -257,16 +286,6 @@ export class SSEByteParser {
     }
     this.offset += size;
     this.parser.feed(text);
-  }
-
-  /**
-   * Ends the stream: flushes the decoder and ends the parser. Answers whether the sink is still
-   * open afterwards (false when the stream ended inside a character, or an event closed it).
-   */
-  end(): boolean {
-    if (this.sink.closed || !this.flush() || this.sink.closed) return false;
-    this.parser.end();
-    return !this.sink.closed;
   }
 
   /** Ends the byte stream in the decoder; false when it errored the sink. */
@@ -313,10 +332,46 @@ export class ChatChunkReader {
     private readonly requireDone: boolean,
   ) {}
 
-  /** Reads one dispatched event. */
+  /**
+   * Reads one dispatched event. What is thrown while reading it (a bug, an error object that
+   * cannot be built) errors the subscriber, as every other failure does.
+   */
   event(type: string, data: string): void {
+    if (this.subscriber.closed) return;
+    try {
+      this.read(type, data);
+    } catch (error) {
+      raise(this.subscriber, error);
+    }
+  }
+
+  /**
+   * Reads one event object of `chatChunks()`'s source: a `ServerSentEvent`, or anything shaped
+   * like one (`event` may be left out, as other parsers do for a `message` event). Anything else
+   * errors with a `TypeError`.
+   */
+  serverSentEvent(value: unknown): void {
     const subscriber = this.subscriber;
     if (subscriber.closed) return;
+    try {
+      const isObject = typeof value === 'object' && value !== null;
+      const { event, data } = (isObject ? value : {}) as { event?: unknown; data?: unknown };
+      if (!isObject || typeof data !== 'string' || (event !== undefined && typeof event !== 'string')) {
+        subscriber.error(
+          new TypeError(
+            `chatChunks() reads server-sent events ({ event, data } with string data), but got ${describe(value)}`,
+          ),
+        );
+        return;
+      }
+      this.read(event ?? 'message', data);
+    } catch (error) {
+      raise(subscriber, error);
+    }
+  }
+
+  private read(type: string, data: string): void {
+    const subscriber = this.subscriber;
     this.events += 1;
     if (type === 'error') {
       subscriber.error(new StreamAPIError(errorEventBody(data)));
@@ -350,9 +405,14 @@ export class ChatChunkReader {
       );
       return;
     }
+    // Any `error` but null (`""` and `false` too), and vLLM's `{ "object": "error", "message", … }`.
     const error = (value as { error?: unknown }).error;
-    if (error) {
+    if (error != null) {
       subscriber.error(new StreamAPIError(toErrorBody(error)));
+      return;
+    }
+    if ((value as { object?: unknown }).object === 'error') {
+      subscriber.error(new StreamAPIError(value as APIErrorBody));
       return;
     }
     const chunk = value as ChatCompletionChunk;
@@ -371,6 +431,15 @@ export class ChatChunkReader {
   end(): void {
     const subscriber = this.subscriber;
     if (subscriber.closed) return;
+    try {
+      this.finish();
+    } catch (error) {
+      raise(subscriber, error);
+    }
+  }
+
+  private finish(): void {
+    const subscriber = this.subscriber;
     const { choices, requireDone } = this;
     if (!requireDone && choices.size > 0 && [...choices.values()].every(Boolean)) {
       subscriber.complete();
@@ -403,16 +472,26 @@ function errorEventBody(data: string): APIErrorBody | string {
   }
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const inner = (value as { error?: unknown }).error;
-    return inner ? toErrorBody(inner) : (value as APIErrorBody);
+    return inner != null ? toErrorBody(inner) : (value as APIErrorBody);
   }
   return data;
 }
 
 /** The `error` field of a data object, as a `StreamAPIError` takes it. */
 function toErrorBody(error: unknown): APIErrorBody | string {
-  if (typeof error === 'string') return error;
+  if (typeof error === 'string' && error.trim() !== '') return error;
   if (typeof error === 'object' && error !== null && !Array.isArray(error)) return error as APIErrorBody;
   return { message: `The server reported an error: ${JSON.stringify(error)}` };
+}
+
+/**
+ * Errors the sink with what a parse step threw, so the stream ends and its source is unsubscribed
+ * (rxjs would otherwise report a throw inside a `next` callback as unhandled and read on). Once
+ * the sink is closed there is nobody to tell: the throw goes on to rxjs, which reports it.
+ */
+function raise(sink: ParserSink, error: unknown): void {
+  if (sink.closed) throw error;
+  sink.error(error);
 }
 
 function newDecoder(): TextDecoder {

@@ -35,7 +35,8 @@ import { SSEByteParser } from './eventParser.js';
  * At the end of the stream an event that lacks its closing blank line is discarded, as the
  * standard says, with one exception: a final event whose data is exactly `[DONE]` is dispatched,
  * since chat-completion streams end with it and some servers leave out the last blank line.
- * Errors of the source pass through unchanged.
+ * Anything thrown while a piece is read errors the output with what was thrown and unsubscribes
+ * from the source. Errors of the source pass through unchanged.
  *
  * ## Example
  * ```ts

@@ -1,6 +1,7 @@
 import * as fc from 'fast-check';
 import { from } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
+import * as errors from '../../lib/errors.js';
 import { IncompleteStreamError, SSEParseError, StreamAPIError } from '../../lib/errors.js';
 import { chatChunks, type ChatChunksOptions } from '../../lib/sse/chatChunks.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
@@ -158,6 +159,108 @@ describe('chatChunks', () => {
     expect(stringError.message).toBe('quota exceeded');
     // `error: null` on an ordinary chunk is not an error.
     expect(run([evOf({ ...C, error: null }), ev('[DONE]')]).values).toEqual([{ ...C, error: null }]);
+  });
+
+  it('should error with StreamAPIError on an error field that is not null, even empty or false', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--e--b--D|', { ...events, e: ev('{"error":""}') });
+      const e1subs = '   ^---!';
+      const expected = ' -A--#';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, expect.any(StreamAPIError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    for (const value of ['', false, 0, [], '  ']) {
+      const { error, values } = run([evOf(A), evOf({ ...C, error: value }), ev('[DONE]')]);
+      expect(values).toEqual([A]);
+      expect(error).toBeInstanceOf(StreamAPIError);
+      expect((error as StreamAPIError).message).toBe(`The server reported an error: ${JSON.stringify(value)}`);
+    }
+  });
+
+  it("should error with StreamAPIError on vLLM's { object: 'error' } data", () => {
+    const body = { object: 'error', message: 'model overloaded', type: 'ServiceUnavailableError', param: null, code: 503 };
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--v--b--D|', { ...events, v: evOf(body) });
+      const e1subs = '   ^---!';
+      const expected = ' -A--#';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, expect.any(StreamAPIError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+    const { error } = run([evOf(body)]);
+    expect(error).toMatchObject({ message: 'model overloaded', type: 'ServiceUnavailableError', code: 503, param: null, error: body });
+  });
+
+  it('should error with what reading an event throws, and unsubscribe from the source', () => {
+    const failure = new Error('a getter that throws');
+    const throwing = {
+      get event(): string {
+        throw failure;
+      },
+      data: '{}',
+      id: '',
+    };
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--t--b--D|', { ...events, t: throwing });
+      const e1subs = '   ^---!';
+      const expected = ' -A--#';
+      expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, failure);
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should error with what building the error of an error event throws, and unsubscribe', () => {
+    // The error class failing in its constructor (a bug of the kind it once had).
+    const failure = new TypeError('result.replace is not a function');
+    const spy = jest.spyOn(errors, 'StreamAPIError').mockImplementation(() => {
+      throw failure;
+    });
+    try {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const e1 = cold('  -a--e--f--b--D|', { ...events, e: ev('{"message":42}', 'error'), f: evOf({ error: { message: 42 } }) });
+        const e1subs = '   ^---!';
+        const expected = ' -A--#';
+        expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, failure);
+        expectSubscriptions(e1.subscriptions).toBe(e1subs);
+      });
+      expect(run([evOf({ error: { message: 42 } }), evOf(A), ev('[DONE]')])).toEqual({ values: [], error: failure, completed: false });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('should error with what checking the end throws, instead of hanging', () => {
+    const failure = new Error('a bug at the end');
+    const spy = jest.spyOn(errors, 'IncompleteStreamError').mockImplementation(() => {
+      throw failure;
+    });
+    try {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const e1 = cold('  -a--|', events);
+        const e1subs = '   ^---!';
+        const expected = ' -A--#';
+        expectObservable(e1.pipe(chatChunks())).toBe(expected, chunks, failure);
+        expectSubscriptions(e1.subscriptions).toBe(e1subs);
+      });
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('should error with a TypeError on a value that is not an event', () => {
+    for (const value of [null, 42, 'data: {}', { event: 'message', data: 42 }, { event: 7, data: '{}' }]) {
+      const { error, values } = run([evOf(A), value as unknown as ServerSentEvent, ev('[DONE]')]);
+      expect(values).toEqual([A]);
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/^chatChunks\(\) reads server-sent events/);
+    }
+  });
+
+  it('should read an event without a type as a message event', () => {
+    expect(run([{ data: JSON.stringify(A) } as ServerSentEvent, { data: '[DONE]' } as ServerSentEvent])).toEqual({
+      values: [A],
+      error: undefined,
+      completed: true,
+    });
   });
 
   it('should error with SSEParseError on data that is not JSON', () => {

@@ -124,6 +124,37 @@ describe('sseEvents', () => {
     });
   });
 
+  it('should error with what reading a piece throws, and unsubscribe from the source', () => {
+    // A revoked proxy throws as soon as its type is asked: a throw inside the parse step itself.
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const e1 = cold('  -a--x--b--|', { a: 'data: 1\n\n', x: proxy as unknown as string, b: 'data: 2\n\n' });
+      const e1subs = '   ^---!';
+      const expected = ' -y--#';
+      expectObservable(e1.pipe(sseEvents())).toBe(expected, { y: message('1') }, expect.any(TypeError));
+      expectSubscriptions(e1.subscriptions).toBe(e1subs);
+    });
+  });
+
+  it('should error with what ending the parse throws, instead of hanging', () => {
+    const failure = new Error('a bug at the end');
+    const end = jest.spyOn(SSEEventParser.prototype, 'end').mockImplementation(() => {
+      throw failure;
+    });
+    try {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const e1 = cold('  -a--|', { a: 'data: 1\n\n' });
+        const e1subs = '   ^---!';
+        const expected = ' -y--#';
+        expectObservable(e1.pipe(sseEvents())).toBe(expected, { y: message('1') }, failure);
+        expectSubscriptions(e1.subscriptions).toBe(e1subs);
+      });
+    } finally {
+      end.mockRestore();
+    }
+  });
+
   it('should stop parsing a piece as soon as the subscriber closes', () => {
     // Seen from outside, a closed subscriber swallows what comes: look at the parser itself.
     const emitted: ServerSentEvent[] = [];
