@@ -2,9 +2,13 @@ import { Observable } from 'rxjs';
 import type { ChatCompletionChunk } from '../types.js';
 import { subscribeToIterable } from './iterate.js';
 
-/** An iterable of chunks, optionally with the `AbortController` that feeds it (as the SDK's `Stream` has). */
+/**
+ * An iterable of chunks, optionally with the `AbortController` that feeds it (as the SDK's
+ * `Stream` has) or a `destroy()` method (as a Node `Readable` in object mode has).
+ */
 export type ChunkIterable<T = ChatCompletionChunk> = (AsyncIterable<T> | Iterable<T>) & {
   controller?: { abort(reason?: unknown): void };
+  destroy?: () => unknown;
 };
 
 /**
@@ -20,9 +24,12 @@ export type ChunkIterable<T = ChatCompletionChunk> = (AsyncIterable<T> | Iterabl
  * ```
  *
  * Each subscription asks the iterable for a new iterator. Unsubscribing calls the iterator's
- * `return()` and, when the iterable carries a `controller` (the `openai` SDK's `Stream` does),
- * aborts it at once (unless the stream had ended), so the HTTP request behind it closes now rather than when the next chunk
- * arrives. An SDK `Stream` can be iterated only once: a second subscription to the same stream
+ * `return()` and, unless the stream had ended, aborts the iterable's `controller` when it carries
+ * one (the `openai` SDK's `Stream` does) and calls its `destroy()` when it has one (a Node
+ * `Readable` in object mode), so the HTTP request behind it closes now rather than when the next
+ * chunk arrives. A plain async iterable (an async generator) has neither: its `return()` waits
+ * for the pending `next()`, so it stops at its next value at best. An SDK `Stream` can be
+ * iterated only once: a second subscription to the same stream
  * errors with the SDK's own error. For a source that starts a fresh request per subscription, use
  * `fromChatCompletion` or `defer(() => fromChunks(await create()))`.
  *
@@ -47,11 +54,13 @@ export type ChunkIterable<T = ChatCompletionChunk> = (AsyncIterable<T> | Iterabl
  * @see {@link fromChatCompletion}
  * @see {@link fromSSE}
  *
- * @param iterable Any `AsyncIterable` or `Iterable` of chunks; its `controller`, when present, is aborted on unsubscribe.
+ * @param iterable Any `AsyncIterable` or `Iterable` of chunks; its `controller`, when present, is
+ * aborted, and its `destroy()`, when present, called on unsubscribe.
  * @return A cold Observable that emits each chunk the iterable yields, then completes.
  */
 export function fromChunks<T = ChatCompletionChunk>(iterable: ChunkIterable<T>): Observable<T> {
   return new Observable<T>((subscriber) => {
+    // The teardown calls `return()`, then `destroy()` when the iterable has one (a Node stream).
     const stop = subscribeToIterable(iterable, subscriber);
     return () => {
       if (stop()) iterable.controller?.abort();

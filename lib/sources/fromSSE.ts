@@ -10,7 +10,7 @@ import {
   type ResponseLike,
 } from '../sse/readBody.js';
 import type { ChatCompletionChunk } from '../types.js';
-import { subscribeToIterable } from './iterate.js';
+import { destroyQuietly, subscribeToIterable } from './iterate.js';
 
 /**
  * What {@link fromSSE} reads: a fetch `Response`, a `ReadableStream` of bytes, an async iterable
@@ -53,9 +53,14 @@ export interface FromSSEOptions {
  * A `Response` or `ReadableStream` can be read only once, so a second subscription to a
  * `fromSSE` made from one errors with a `TypeError` (use the factory form to subscribe again).
  *
- * Unsubscribing stops at once, not at the next chunk: it cancels the body's reader (or calls the
- * iterator's `return()`) and aborts the factory's signal, so the HTTP connection closes now.
- * `options.signal` aborting errors the stream with the signal's reason and aborts the same way.
+ * Unsubscribing stops at once, not at the next chunk: it cancels the body's reader and aborts the
+ * factory's signal, so the HTTP connection closes now. An async iterable gets its iterator's
+ * `return()` and, when it has a `destroy()` method (a Node `Readable`, an `http.IncomingMessage`),
+ * `destroy()`, which closes a Node stream (and its socket) now too. A plain async iterable (an
+ * async generator, say) has no such handle: `return()` waits for its pending `next()`, so it stops
+ * at its next value at best; hand over the `Response`, the stream or the factory instead when the
+ * connection must close at once. `options.signal` aborting errors the stream with the signal's
+ * reason and aborts the same way.
  *
  * Errors:
  * - a non-2xx `Response` → {@link HTTPStatusError} with `status`, `statusText`, the API's `error`
@@ -66,7 +71,9 @@ export interface FromSSEOptions {
  * - everything {@link sseEvents} and {@link chatChunks} raise (bad UTF-8, bad JSON, error
  *   events, a body that ends before `[DONE]`);
  * - what `fetch` or the stream itself throws (a network error, a `TypeError`) passes through
- *   unchanged.
+ *   unchanged;
+ * - anything thrown while the pieces are parsed (a bug, an exotic piece) errors the stream with
+ *   what was thrown, and stops reading, as every error above does.
  * No error carries a request header.
  *
  * ## Example
@@ -136,7 +143,8 @@ export function fromSSE(
       );
     }
     if (isAsyncIterable(input)) {
-      return withSignal(signal, subscriber, () => undefined, () =>
+      // The teardown calls `return()`, then `destroy()` when the input has one (a Node stream).
+      return withSignal(signal, subscriber, () => destroyQuietly(input), () =>
         subscribeToIterable(input, subscriber),
       );
     }
@@ -151,6 +159,8 @@ export function fromSSE(
   const requireDone = options.requireDone ?? true;
   // bytes → sseEvents() → chatChunks(), fused: the same parser and chunk reader those two
   // operators use, called directly, with no event objects and no subscriber between the stages.
+  // Both catch what is thrown while they read and error the subscriber with it, which
+  // unsubscribes from `bytes` and so stops the input.
   return new Observable<ChatCompletionChunk>((subscriber) => {
     const chunks = new ChatChunkReader(subscriber, requireDone);
     const events = new SSEByteParser(subscriber, (type, data) => chunks.event(type, data));

@@ -3,8 +3,14 @@ import type { Subscriber } from 'rxjs';
 /**
  * Pushes the values of an async or sync iterable into a subscriber, stopping as soon as the
  * subscriber closes. Returns the teardown: it calls the iterator's `return()` (and ignores what
- * that settles to, since a generator suspended in an `await` only finishes later), and tells
- * whether the iteration was still going (false after completion or an error).
+ * that settles to, since a generator suspended in an `await` only finishes later), then, when the
+ * iterable has a `destroy()` method (a Node `Readable`, an `http.IncomingMessage`), calls it, and
+ * tells whether the iteration was still going (false after completion or an error).
+ *
+ * `destroy()` is what makes the stop immediate for a Node stream: its iterator's `return()` waits
+ * for the pending `next()`, that is for the next piece the peer sends, while `destroy()` closes
+ * the stream (and the socket under an `IncomingMessage`) now. A plain async iterable has no such
+ * handle: it stops at its next value at best.
  * @internal
  */
 export function subscribeToIterable<T>(
@@ -28,6 +34,7 @@ export function subscribeToIterable<T>(
         // The iterator failed while closing: nobody is listening any more.
       }
     }
+    destroyQuietly(iterable);
     return true;
   };
 
@@ -74,4 +81,19 @@ export function subscribeToIterable<T>(
     if (!subscriber.closed) fail(error);
   }
   return stop;
+}
+
+/**
+ * Calls `destroy()` on a value that has one (a Node stream) and ignores what it throws: the
+ * release of an input nobody reads any more.
+ * @internal
+ */
+export function destroyQuietly(value: unknown): void {
+  const destroy = (value as { destroy?: unknown } | null)?.destroy;
+  if (typeof destroy !== 'function') return;
+  try {
+    destroy.call(value);
+  } catch {
+    // Already destroyed, or a destroy() that fails: nobody is listening any more.
+  }
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { firstValueFrom, take, toArray, lastValueFrom } from 'rxjs';
 import { fromChunks } from '../../lib/sources/fromChunks.js';
 import { chunk } from '../helpers/chunk.js';
@@ -74,6 +75,32 @@ describe('fromChunks', () => {
     expect(stream.controller.signal.aborted).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(stream.log).toEqual(['finally']);
+  });
+
+  it('should destroy a Node stream at once when unsubscribed during a pause', async () => {
+    const readable = new Readable({ objectMode: true, read() {} });
+    readable.push(a);
+    readable.push(b);
+    const seen: ChatCompletionChunk[] = [];
+    const subscription = fromChunks<ChatCompletionChunk>(readable).subscribe((x) => seen.push(x));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toEqual([a, b]);
+    expect(readable.destroyed).toBe(false);
+    subscription.unsubscribe(); // a read is pending: return() alone would wait for the next chunk
+    expect(readable.destroyed).toBe(true);
+  });
+
+  it('should call destroy() and abort the controller on unsubscribe, but neither after the end', async () => {
+    const paused = Object.assign(sdkLikeStream([a, b, c], 1), { destroy: jest.fn() });
+    const subscription = fromChunks(paused).subscribe();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    subscription.unsubscribe();
+    expect(paused.destroy).toHaveBeenCalledTimes(1);
+    expect(paused.controller.signal.aborted).toBe(true);
+    const ended = Object.assign(sdkLikeStream([a, b, c]), { destroy: jest.fn() });
+    await expect(lastValueFrom(fromChunks(ended).pipe(toArray()))).resolves.toEqual([a, b, c]);
+    expect(ended.destroy).not.toHaveBeenCalled();
+    expect(ended.controller.signal.aborted).toBe(false);
   });
 
   it('should stop and close the iterator when a downstream operator has enough', async () => {

@@ -3,8 +3,10 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import * as fc from 'fast-check';
 import { asyncScheduler, from, lastValueFrom, toArray, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import * as errors from '../../lib/errors.js';
 import {
   ChatStreamError,
   HTTPStatusError,
@@ -12,7 +14,7 @@ import {
   SSEParseError,
   StreamAPIError,
 } from '../../lib/errors.js';
-import { fromSSE } from '../../lib/sources/fromSSE.js';
+import { fromSSE, type SSEInput } from '../../lib/sources/fromSSE.js';
 import { chatChunks } from '../../lib/sse/chatChunks.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
@@ -262,6 +264,131 @@ describe('fromSSE', () => {
     });
   });
 
+  describe('a throw while parsing', () => {
+    /** Each kind of input, over pieces that pause (forever) once sent, and how to see it stopped. */
+    type Kind = { name: string; input: (pieces: unknown[]) => { input: SSEInput; stopped: () => boolean } };
+    const pausingPieces = (pieces: unknown[]) => {
+      let cancelled = false;
+      let i = 0;
+      const stream = new ReadableStream<unknown>({
+        pull(controller) {
+          if (i < pieces.length) controller.enqueue(pieces[i++]);
+          else return new Promise<void>(() => undefined);
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      return { stream: stream as ReadableStream<Uint8Array>, cancelled: () => cancelled };
+    };
+    const kinds: Kind[] = [
+      {
+        name: 'a Response',
+        input: (pieces) => {
+          const { stream, cancelled } = pausingPieces(pieces);
+          return { input: { status: 200, body: stream }, stopped: cancelled };
+        },
+      },
+      {
+        name: 'a ReadableStream',
+        input: (pieces) => {
+          const { stream, cancelled } = pausingPieces(pieces);
+          return { input: stream, stopped: cancelled };
+        },
+      },
+      {
+        name: 'a factory',
+        input: (pieces) => {
+          const { stream, cancelled } = pausingPieces(pieces);
+          let given: AbortSignal | undefined;
+          const factory = async (signal: AbortSignal) => {
+            given = signal;
+            return { status: 200, body: stream };
+          };
+          return { input: factory, stopped: () => cancelled() && given?.aborted === true };
+        },
+      },
+      {
+        name: 'an AsyncIterable',
+        input: (pieces) => {
+          let returned = false;
+          let i = 0;
+          const iterable = {
+            [Symbol.asyncIterator]: () => ({
+              next: () =>
+                i < pieces.length
+                  ? Promise.resolve({ done: false, value: pieces[i++] })
+                  : new Promise<IteratorResult<unknown>>(() => undefined),
+              return: () => {
+                returned = true;
+                return Promise.resolve({ done: true, value: undefined });
+              },
+            }),
+          };
+          return { input: iterable as AsyncIterable<string>, stopped: () => returned };
+        },
+      },
+      {
+        name: 'a Node Readable',
+        input: (pieces) => {
+          const readable = new Readable({ objectMode: true, read() {} });
+          for (const piece of pieces) readable.push(piece);
+          return { input: readable, stopped: () => readable.destroyed };
+        },
+      },
+    ];
+
+    it.each(kinds)('should error with what building an error throws, and stop $name', async ({ input }) => {
+      // The error class failing in its constructor (a bug of the kind it once had).
+      const failure = new TypeError('result.replace is not a function');
+      const spy = jest.spyOn(errors, 'StreamAPIError').mockImplementation(() => {
+        throw failure;
+      });
+      try {
+        const source = input([sse(A), 'data: {"error":{"message":42}}\n\n', sse(B)]);
+        const values: ChatCompletionChunk[] = [];
+        const error = await new Promise<unknown>((resolve, reject) =>
+          fromSSE(source.input).subscribe({ next: (v) => values.push(v), error: resolve, complete: () => reject(new Error('completed')) }),
+        );
+        expect(error).toBe(failure);
+        expect(values).toEqual([A]);
+        expect(source.stopped()).toBe(true);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+
+    // (A Node Readable's own iterator already fails on such a piece: that error is the stream's.)
+    it.each(kinds.filter((kind) => kind.name !== 'a Node Readable'))(
+      'should error with what reading a piece throws, and stop $name',
+      async ({ input }) => {
+        // A revoked proxy throws as soon as its type is asked.
+        const { proxy, revoke } = Proxy.revocable({}, {});
+        revoke();
+        const source = input([sse(A), proxy, sse(B)]);
+        const values: ChatCompletionChunk[] = [];
+        const error = await new Promise<unknown>((resolve, reject) =>
+          fromSSE(source.input).subscribe({ next: (v) => values.push(v), error: resolve, complete: () => reject(new Error('completed')) }),
+        );
+        expect(error).toBeInstanceOf(TypeError);
+        expect(values).toEqual([A]);
+        expect(source.stopped()).toBe(true);
+      },
+    );
+
+    it('should error with what checking the end throws, instead of hanging', async () => {
+      const failure = new Error('a bug at the end');
+      const spy = jest.spyOn(errors, 'IncompleteStreamError').mockImplementation(() => {
+        throw failure;
+      });
+      try {
+        await expect(errorOf(fromSSE(new Response(sse(A, B))))).resolves.toBe(failure);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+  });
+
   describe('the two stages, fused', () => {
     /** How an observable ends, run to its end: its values, then 'complete' or the error's class and message. */
     async function outcome(observable: Observable<ChatCompletionChunk>): Promise<unknown[]> {
@@ -348,6 +475,32 @@ describe('fromSSE', () => {
       const { subscription } = await firstValues(fromSSE(iterable), 3);
       subscription.unsubscribe();
       expect(returned).toBe(true);
+    });
+
+    it('should destroy a Node stream at once on unsubscribe, with a read pending', async () => {
+      const readable = new Readable({ read() {} });
+      readable.push(sse(A));
+      const { subscription, values } = await firstValues(fromSSE(readable), 1);
+      expect(values).toEqual([A]);
+      await wait(10); // a read is pending: return() alone would wait for the next piece
+      expect(readable.destroyed).toBe(false);
+      subscription.unsubscribe();
+      expect(readable.destroyed).toBe(true);
+    });
+
+    it('should destroy a Node stream when options.signal aborts, or was aborted already', async () => {
+      const readable = new Readable({ read() {} });
+      readable.push(sse(A));
+      const controller = new AbortController();
+      let failure: unknown;
+      fromSSE(readable, { signal: controller.signal }).subscribe({ error: (e: unknown) => (failure = e) });
+      await wait(10); // a read is pending
+      controller.abort();
+      expect(failure).toMatchObject({ name: 'AbortError' });
+      expect(readable.destroyed).toBe(true);
+      const unread = new Readable({ read() {} });
+      await expect(errorOf(fromSSE(unread, { signal: controller.signal }))).resolves.toMatchObject({ name: 'AbortError' });
+      expect(unread.destroyed).toBe(true);
     });
 
     it("should abort the factory's signal on unsubscribe, also before the response came", async () => {
@@ -553,6 +706,34 @@ describe('fromSSE', () => {
       subscription.unsubscribe();
       const closedAt = await closedWithin('response', 2000);
       expect(closedAt - unsubscribedAt).toBeLessThan(100);
+    });
+
+    /** Starts a request with node:http and resolves with the `IncomingMessage`. */
+    const incoming = (route: string, id: string) =>
+      new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get(`${url}${route}`, { headers: { 'x-test-id': id }, agent: false }, resolve).on('error', reject),
+      );
+
+    it('should close the connection at once when unsubscribed during a pause (http.IncomingMessage form)', async () => {
+      const { subscription, values } = await firstValues(fromSSE(await incoming('/pause', 'incoming')), 3);
+      expect(values).toEqual([A, B, C]);
+      await wait(50); // in the pause
+      expect(await closedWithin('incoming', 0)).toBe(Number.POSITIVE_INFINITY); // still open
+      const unsubscribedAt = performance.now();
+      subscription.unsubscribe();
+      const closedAt = await closedWithin('incoming', 2000);
+      expect(closedAt - unsubscribedAt).toBeLessThan(200);
+    });
+
+    it('should close the connection at once when options.signal aborts (http.IncomingMessage form)', async () => {
+      const controller = new AbortController();
+      const { values } = await firstValues(fromSSE(await incoming('/pause', 'incoming-signal'), { signal: controller.signal }), 3);
+      expect(values).toEqual([A, B, C]);
+      await wait(50);
+      const abortedAt = performance.now();
+      controller.abort();
+      const closedAt = await closedWithin('incoming-signal', 2000);
+      expect(closedAt - abortedAt).toBeLessThan(200);
     });
 
     it('should abort the request when options.signal aborts', async () => {
