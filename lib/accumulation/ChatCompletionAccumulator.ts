@@ -8,7 +8,7 @@ import type {
   ChatCompletionSnapshotToolCall,
   CompletionUsage,
 } from '../types.js';
-import { choicePath, entryIndex } from './chunkShape.js';
+import { choicePath, entryIndex, isObject, REASONING_FIELDS } from './chunkShape.js';
 import { copyFields, newFields, writeField, type Fields, type JsonObject } from './fields.js';
 import { flatten } from './flatten.js';
 import { PersistentVector } from './persistentVector.js';
@@ -197,7 +197,7 @@ export class ChatCompletionAccumulator {
    * is not shaped like a chat-completion chunk (a known field of the wrong type).
    */
   push(chunk: ChatCompletionChunk): void {
-    if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
+    if (!isObject(chunk)) {
       throw new InvalidChunkError('chunk', chunk, 'an object');
     }
     const record = chunk as unknown as JsonObject;
@@ -218,15 +218,15 @@ export class ChatCompletionAccumulator {
    * exactly as `#mergeChoice` would; returns false, having changed nothing, for any other choice.
    */
   #mergeContentOnly(raw: unknown): boolean {
-    if (typeof raw !== 'object' || raw === null) return false;
-    const record = raw as JsonObject;
+    if (!isObject(raw)) return false;
+    const record = raw;
     const choice = this.#choices.items[0];
     if (choice === undefined) return false;
     const index = record['index'];
     if (index !== choice.index && !(index == null && choice.index === 0)) return false;
     const delta = record['delta'];
-    if (typeof delta !== 'object' || delta === null) return false;
-    const content = (delta as JsonObject)['content'];
+    if (!isObject(delta)) return false;
+    const content = delta['content'];
     if (typeof content !== 'string') return false;
     const finishReason = record['finish_reason'];
     const logprobs = record['logprobs'];
@@ -279,7 +279,7 @@ export class ChatCompletionAccumulator {
       known++;
     }
     if (usage !== undefined) {
-      if (usage !== null && typeof usage !== 'object') return false;
+      if (usage !== null && !isUsage(usage)) return false;
       known++;
     }
     if (tier !== undefined) known++;
@@ -325,7 +325,7 @@ export class ChatCompletionAccumulator {
           break;
         case 'usage':
           if (value == null) break; // a later `usage: null` never wipes the usage
-          if (typeof value !== 'object') throw new InvalidChunkError('chunk.usage', value, 'an object');
+          checkUsage(value);
           if (value !== this.#usage) {
             this.#usage = value as CompletionUsage;
             this.#changed = true;
@@ -375,8 +375,8 @@ export class ChatCompletionAccumulator {
   }
 
   #mergeChoice(raw: unknown, position: number): void {
-    if (typeof raw !== 'object' || raw === null) throw new InvalidChunkError(choicePath(position), raw, 'an object');
-    const record = raw as JsonObject;
+    if (!isObject(raw)) throw new InvalidChunkError(choicePath(position), raw, 'an object');
+    const record = raw;
     const index = entryIndex(record['index'], position);
     if (index < 0) throw new InvalidChunkError(`${choicePath(position)}.index`, record['index'], 'a non-negative integer');
     let choice = this.#choices.find(index);
@@ -401,7 +401,7 @@ export class ChatCompletionAccumulator {
     const logprobs = record['logprobs'];
     if (logprobs != null) return false;
     const delta = record['delta'];
-    if (delta != null && typeof delta !== 'object') return false;
+    if (delta != null && !isObject(delta)) return false;
     if (!hasOnlyChoiceKeys(record, record['index'], delta, finishReason, logprobs)) return false;
     if (delta != null && this.#mergeDelta(choice, delta as JsonObject, position)) {
       choice.messageDirty = true;
@@ -420,8 +420,8 @@ export class ChatCompletionAccumulator {
           break;
         case 'delta':
           if (value == null) break; // Azure's filter-only choices have no delta
-          if (typeof value !== 'object') throw new InvalidChunkError(`${choicePath(position)}.delta`, value, 'an object');
-          if (this.#mergeDelta(choice, value as JsonObject, position)) {
+          if (!isObject(value)) throw new InvalidChunkError(`${choicePath(position)}.delta`, value, 'an object');
+          if (this.#mergeDelta(choice, value, position)) {
             choice.messageDirty = true;
             this.#touch(choice);
           }
@@ -437,8 +437,8 @@ export class ChatCompletionAccumulator {
           break;
         case 'logprobs':
           if (value == null) break;
-          if (typeof value !== 'object') throw new InvalidChunkError(`${choicePath(position)}.logprobs`, value, 'an object');
-          mergeLogprobs(choice, value as JsonObject, position);
+          if (!isObject(value)) throw new InvalidChunkError(`${choicePath(position)}.logprobs`, value, 'an object');
+          mergeLogprobs(choice, value, position);
           choice.logprobsDirty = true;
           this.#touch(choice);
           break;
@@ -486,14 +486,14 @@ export class ChatCompletionAccumulator {
           } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.tool_calls`, value, 'an array');
           break;
         case 'function_call':
-          if (typeof value === 'object' && value !== null) {
-            mergeFunctionCall((choice.functionCall ??= { name: undefined, arguments: '', fields: undefined }), value as JsonObject, position);
+          if (isObject(value)) {
+            mergeFunctionCall((choice.functionCall ??= { name: undefined, arguments: '', fields: undefined }), value, position);
             changed = true;
           } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.function_call`, value, 'an object');
           break;
         case 'audio':
-          if (typeof value === 'object' && value !== null) {
-            mergeAudio((choice.audio ??= newFields()), value as JsonObject);
+          if (isObject(value)) {
+            mergeAudio((choice.audio ??= newFields()), value);
             changed = true;
           } else if (value != null) throw new InvalidChunkError(`${choicePath(position)}.delta.audio`, value, 'an object');
           break;
@@ -501,8 +501,12 @@ export class ChatCompletionAccumulator {
           break;
         default: {
           // Unknown fields: strings are concatenated (`reasoning_content`), a later null does not
-          // clear them; anything else: the last non-null write wins.
+          // clear them; anything else: the last non-null write wins. The reasoning text is counted
+          // as output (`usage()`): it must be text, or it would be overwritten and go uncounted.
           const fields = (choice.messageFields ??= newFields());
+          if (value != null && typeof value !== 'string' && REASONING.has(key)) {
+            throw new InvalidChunkError(`${choicePath(position)}.delta.${key}`, value, 'a string');
+          }
           if (typeof value === 'string') {
             const current = fields.get(key);
             if (typeof current === 'string') {
@@ -527,8 +531,8 @@ export class ChatCompletionAccumulator {
     const calls = (choice.toolCalls ??= new IndexedList<ToolCallState>());
     for (let i = 0; i < deltas.length; i++) {
       const raw = deltas[i];
-      if (typeof raw !== 'object' || raw === null) throw new InvalidChunkError(toolCallAt(position, i), raw, 'an object');
-      const delta = raw as JsonObject;
+      if (!isObject(raw)) throw new InvalidChunkError(toolCallAt(position, i), raw, 'an object');
+      const delta = raw;
       const rawIndex = delta['index'];
       let call: ToolCallState | undefined;
       let index: number;
@@ -568,7 +572,7 @@ export class ChatCompletionAccumulator {
             } else if (value != null) throw new InvalidChunkError(`${toolCallAt(position, i)}.${key}`, value, 'a string');
             break;
           case 'function':
-            if (typeof value === 'object' && value !== null) mergeFunction(call, value as JsonObject, position, i);
+            if (isObject(value)) mergeFunction(call, value, position, i);
             else if (value != null) throw new InvalidChunkError(`${toolCallAt(position, i)}.function`, value, 'an object');
             break;
           default:
@@ -960,6 +964,34 @@ function hasOnlyChoiceKeys(record: JsonObject, index: unknown, delta: unknown, f
   return keys === known;
 }
 
+
+const REASONING: ReadonlySet<string> = new Set(REASONING_FIELDS);
+
+/** The token counts of a usage the API reports (its `*_details` are kept as they come). */
+const USAGE_COUNTS = ['prompt_tokens', 'completion_tokens', 'total_tokens'] as const;
+
+/** Whether `value` is a usage object whose token counts, where present, are numbers of tokens. */
+function isUsage(value: unknown): boolean {
+  if (!isObject(value)) return false;
+  for (const key of USAGE_COUNTS) {
+    const count = value[key];
+    if (count !== undefined && !isTokenCount(count)) return false;
+  }
+  return true;
+}
+
+function isTokenCount(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
+/** Throws an `InvalidChunkError` naming what is wrong with a non-null `usage` that {@link isUsage} rejects. */
+function checkUsage(value: unknown): void {
+  if (!isObject(value)) throw new InvalidChunkError('chunk.usage', value, 'an object');
+  for (const key of USAGE_COUNTS) {
+    const count = value[key];
+    if (count !== undefined && !isTokenCount(count)) throw new InvalidChunkError(`chunk.usage.${key}`, count, 'a whole number of tokens');
+  }
+}
 
 function toolCallAt(position: number, i: number): string {
   return `${choicePath(position)}.delta.tool_calls[${i}]`;

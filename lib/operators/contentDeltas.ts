@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { choicePath, entryIndex } from '../accumulation/chunkShape.js';
+import { choicePath, entryIndex, isObject } from '../accumulation/chunkShape.js';
 import { InvalidChunkError } from '../errors.js';
 import type { ChatCompletionChunk } from '../types.js';
 
@@ -51,11 +51,11 @@ export function contentDeltas(choiceIndex = 0): OperatorFunction<ChatCompletionC
     new Observable<string>((subscriber) =>
       source.subscribe({
         next(chunk: unknown) {
-          if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
+          if (!isObject(chunk)) {
             subscriber.error(new InvalidChunkError('chunk', chunk, 'an object'));
             return;
           }
-          const choices = (chunk as { choices?: unknown }).choices;
+          const choices = chunk['choices'];
           if (choices == null) return;
           if (!Array.isArray(choices)) {
             subscriber.error(new InvalidChunkError('chunk.choices', choices, 'an array'));
@@ -84,15 +84,14 @@ export function contentDeltas(choiceIndex = 0): OperatorFunction<ChatCompletionC
  * field it cannot read; otherwise `undefined`.
  */
 function deltaContent(choice: unknown, position: number, choiceIndex: number): string | InvalidChunkError | undefined {
-  if (typeof choice !== 'object' || choice === null) return new InvalidChunkError(choicePath(position), choice, 'an object');
-  const record = choice as { index?: unknown; delta?: unknown };
-  const index = entryIndex(record.index, position);
-  if (index < 0) return new InvalidChunkError(`${choicePath(position)}.index`, record.index, 'a non-negative integer');
+  if (!isObject(choice)) return new InvalidChunkError(choicePath(position), choice, 'an object');
+  const index = entryIndex(choice['index'], position);
+  if (index < 0) return new InvalidChunkError(`${choicePath(position)}.index`, choice['index'], 'a non-negative integer');
   if (index !== choiceIndex) return undefined;
-  const delta = record.delta;
+  const delta = choice['delta'];
   if (delta == null) return undefined; // Azure's filter-only choices have no delta
-  if (typeof delta !== 'object') return new InvalidChunkError(`${choicePath(position)}.delta`, delta, 'an object');
-  const content = (delta as { content?: unknown }).content;
+  if (!isObject(delta)) return new InvalidChunkError(`${choicePath(position)}.delta`, delta, 'an object');
+  const content = delta['content'];
   if (typeof content === 'string') return content.length > 0 ? content : undefined;
   if (content != null) return new InvalidChunkError(`${choicePath(position)}.delta.content`, content, 'a string');
   return undefined;

@@ -5,6 +5,7 @@ import type {
   ChatCompletionTool,
   CompletionUsage,
 } from '../types.js';
+import { REASONING_FIELDS } from '../accumulation/chunkShape.js';
 import type { BytePairEncoder } from './bpe.js';
 import { countPromptTokens } from './countPromptTokens.js';
 import { encodingForModel, type EncodingName, type EncodingOptions } from './encodingForModel.js';
@@ -23,8 +24,6 @@ export interface UsageRequest extends EncodingOptions {
   tools?: readonly ChatCompletionTool[] | null;
 }
 
-/** Message fields holding reasoning text the model generated (DeepSeek, OpenRouter and others), counted when present. */
-const REASONING_FIELDS = ['reasoning_content', 'reasoning'] as const;
 /**
  * Tokens a tool call costs beyond its name and arguments (the hidden call framing). Measured on
  * recorded OpenAI streams (gpt-4o, gpt-4o-mini, see `docs/usage.md`): exactly 7 for a single call;

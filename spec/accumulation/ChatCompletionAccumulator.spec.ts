@@ -504,6 +504,58 @@ describe('ChatCompletionAccumulator', () => {
       expect(() => merge(chunk([], { usage: 5 }))).toThrow(/chunk\.usage must be an object, got a number/);
     });
 
+    it('should take no array where an object is expected (its indexes would be merged as fields)', () => {
+      const cases: Array<[ChatCompletionChunk, string]> = [
+        [chunk([['Hello'] as unknown as Choice]), 'chunk.choices[0] must be an object, got an array'],
+        [chunk([delta({}, { delta: ['Hello'] })]), 'chunk.choices[0].delta must be an object, got an array'],
+        [chunk([delta({}, { logprobs: [] })]), 'chunk.choices[0].logprobs must be an object, got an array'],
+        [chunk([delta({ tool_calls: [[]] })]), 'chunk.choices[0].delta.tool_calls[0] must be an object, got an array'],
+        [chunk([delta({ tool_calls: [{ index: 0, function: ['f'] }] })]), 'chunk.choices[0].delta.tool_calls[0].function must be an object, got an array'],
+        [chunk([delta({ function_call: ['f'] })]), 'chunk.choices[0].delta.function_call must be an object, got an array'],
+        [chunk([delta({ audio: [] })]), 'chunk.choices[0].delta.audio must be an object, got an array'],
+        [chunk([], { usage: [] }), 'chunk.usage must be an object, got an array'],
+      ];
+      for (const [bad, message] of cases) {
+        // After a first chunk too, so the fast paths see it.
+        for (const before of [[], [chunk([delta({ role: 'assistant', content: 'a' })])]]) {
+          expect(() => merge(...before, bad)).toThrow(InvalidChunkError);
+          expect(() => merge(...before, bad)).toThrow(`Invalid chat-completion chunk: ${message}`);
+        }
+      }
+    });
+
+    it('should take a usage whose token counts are whole numbers of tokens, and no other', () => {
+      const good = { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5, completion_tokens_details: { reasoning_tokens: 0 } };
+      expect(merge(chunk([], { usage: good })).usage).toBe(good);
+      expect(merge(chunk([], { usage: {} })).usage).toEqual({});
+      for (const [usage, message] of [
+        [{ prompt_tokens: '3', completion_tokens: 2, total_tokens: 5 }, 'chunk.usage.prompt_tokens must be a whole number of tokens, got a string'],
+        [{ prompt_tokens: 3, completion_tokens: null, total_tokens: 5 }, 'chunk.usage.completion_tokens must be a whole number of tokens, got null'],
+        [{ prompt_tokens: 3, completion_tokens: 2, total_tokens: -1 }, 'chunk.usage.total_tokens must be a whole number of tokens, got a number'],
+        [{ prompt_tokens: 3, completion_tokens: 2.5, total_tokens: 5 }, 'chunk.usage.completion_tokens must be a whole number of tokens, got a number'],
+      ] as const) {
+        for (const before of [[], [chunk([delta({ role: 'assistant', content: 'a' })])]]) {
+          expect(() => merge(...before, chunk([], { usage }))).toThrow(`Invalid chat-completion chunk: ${message}`);
+        }
+      }
+    });
+
+    it('should take reasoning text as text: another value would overwrite it uncounted', () => {
+      const acc = merge(
+        chunk([delta({ role: 'assistant', reasoning_content: 'Let me ' })]),
+        chunk([delta({ reasoning_content: null })]),
+        chunk([delta({ reasoning_content: 'think.', reasoning: 'Yes' })]),
+      );
+      expect(acc.snapshot().choices[0]?.message).toMatchObject({ reasoning_content: 'Let me think.', reasoning: 'Yes' });
+      for (const key of ['reasoning_content', 'reasoning']) {
+        expect(() => merge(chunk([delta({ [key]: 'Let me think.' })]), chunk([delta({ [key]: 0 })]))).toThrow(
+          `Invalid chat-completion chunk: chunk.choices[0].delta.${key} must be a string, got a number`,
+        );
+      }
+      // Other unknown fields keep their rule: the last non-null value wins.
+      expect(merge(chunk([delta({ annotations: 'a' })]), chunk([delta({ annotations: [1] })])).snapshot().choices[0]?.message).toMatchObject({ annotations: [1] });
+    });
+
     it('should take a missing choice index from the position in the chunk', () => {
       const acc = merge(chunk([{ delta: { role: 'assistant', content: 'a' }, finish_reason: 'stop' }, { delta: { role: 'assistant', content: 'b' }, finish_reason: 'stop' }]));
       expect(acc.toChatCompletion().choices.map((c) => [c.index, c.message.content])).toEqual([[0, 'a'], [1, 'b']]);
