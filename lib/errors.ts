@@ -191,10 +191,10 @@ export class IncompleteStreamError extends ChatStreamError {
 
 /** What a value is, for a message: `a number`, `an array`, `null`; never the value itself. */
 function describeType(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   const type = typeof value;
-  return type === 'object' || type === 'undefined' ? `an ${type}` : `a ${type}`;
+  return type === 'object' ? 'an object' : `a ${type}`;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import type { APIErrorBody } from '../errors.js';
+import { InvalidChunkError, type APIErrorBody } from '../errors.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { redactSecrets } from '../redact.js';
+import { isObject } from '../accumulation/chunkShape.js';
 
 /**
  * The wire format of an OpenAI chat-completion stream, written out: shared by `toSSE`, `pipeSSE`
@@ -50,13 +51,9 @@ export function defaultErrorBody(error: unknown): APIErrorBody {
   return body;
 }
 
-/** One chunk as a `data:` event. Throws a `TypeError` when the value is not a JSON object. */
+/** One chunk as a `data:` event. Throws an `InvalidChunkError` when the value is not a JSON object. */
 export function chunkEvent(chunk: ChatCompletionChunk): string {
-  if (chunk === null || typeof chunk !== 'object' || Array.isArray(chunk)) {
-    throw new TypeError(
-      `toSSE expects chat-completion chunk objects, got ${chunk === null ? 'null' : Array.isArray(chunk) ? 'an array' : typeof chunk}`,
-    );
-  }
+  if (!isObject(chunk)) throw new InvalidChunkError('chunk', chunk, 'an object');
   // JSON.stringify escapes CR and LF inside strings, so one event is always one `data:` line.
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }

@@ -37,7 +37,7 @@ export type { ToSSEOptions } from './sseWriter.js';
  * SDK and `fromSSE` both raise as an error) and closes the stream normally: no stack, no cause,
  * and anything in the message that looks like an API key (`sk-…`) or a bearer token is replaced
  * by `***` (`options.formatError` chooses the body yourself). A value that is not a chunk object
- * ends the stream the same way, with a `TypeError`'s message.
+ * ends the stream the same way, with an `InvalidChunkError`'s message.
  *
  * The stream is cold and lazy: nothing subscribes to the source until the stream is first read,
  * and each stream subscribes once. Cancelling it (`reader.cancel()`, the client going away)

@@ -13,7 +13,7 @@ import { chunkEvent, DONE_EVENT } from '../sse/sseWriter.js';
  * ```
  *
  * One `data: {json}` event per chunk, each followed by a blank line, then `data: [DONE]`: the
- * same writer as `toSSE`, all at once. A value that is not a chunk object throws a `TypeError`.
+ * same writer as `toSSE`, all at once. A value that is not a chunk object throws an `InvalidChunkError`.
  *
  * ## Example
  * ```ts

@@ -199,7 +199,7 @@ describe('toSSE', () => {
     testScheduler.flush();
     await expect(reading.then(events)).resolves.toEqual([
       event(a),
-      event({ error: { message: 'toSSE expects chat-completion chunk objects, got undefined', type: 'server_error', code: null } }),
+      event({ error: { message: 'Invalid chat-completion chunk: chunk must be an object, got undefined', type: 'server_error', code: null } }),
     ]);
     testScheduler.expectSubscriptions(e1.subscriptions).toBe(e1subs);
     testScheduler.flush();

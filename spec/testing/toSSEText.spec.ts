@@ -2,6 +2,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
 import { buildChunks } from '../../lib/testing/buildChunks.js';
 import { toSSEText } from '../../lib/testing/toSSEText.js';
+import { InvalidChunkError } from '../../lib/errors.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 import { chunk } from '../helpers/chunk.js';
 
@@ -30,11 +31,10 @@ describe('toSSEText', () => {
     expect(toSSEText(generate())).toBe(toSSEText(chunks));
   });
 
-  it('should throw a TypeError for a value that is not a chunk object', () => {
-    expect(() => toSSEText([null as unknown as ChatCompletionChunk])).toThrow(
-      new TypeError('toSSE expects chat-completion chunk objects, got null'),
-    );
-    expect(() => toSSEText(['data' as unknown as ChatCompletionChunk])).toThrow(TypeError);
+  it('should throw an InvalidChunkError for a value that is not a chunk object', () => {
+    expect(() => toSSEText([null as unknown as ChatCompletionChunk])).toThrow('Invalid chat-completion chunk: chunk must be an object, got null');
+    expect(() => toSSEText(['data' as unknown as ChatCompletionChunk])).toThrow(InvalidChunkError);
+    expect(() => toSSEText([[] as unknown as ChatCompletionChunk])).toThrow(InvalidChunkError);
   });
 
   it('should be read back by fromSSE to the same chunks', async () => {
