@@ -33,7 +33,7 @@ import type { ChatCompletionChunk, ChatCompletionSnapshot } from '../types.js';
  * An error from the source, once a chunk arrived, reaches the subscriber with `partial` set to the
  * last snapshot (a toolkit error gets the field; other errors, such as the SDK's, get it as a
  * non-enumerable property and otherwise pass through unchanged). A chunk that is not shaped like
- * a chat-completion chunk errors with a `TypeError` naming the field.
+ * a chat-completion chunk errors with an `InvalidChunkError` naming the field.
  *
  * ## Example
  * ```ts
