@@ -4,6 +4,7 @@ import {
   StreamAPIError,
   type APIErrorBody,
 } from '../errors.js';
+import { redactSecrets } from '../redact.js';
 import type { ChatCompletionChunk } from '../types.js';
 
 const LF = 10;
@@ -385,9 +386,11 @@ export class ChatChunkReader {
     let value: unknown;
     try {
       value = JSON.parse(data);
-    } catch (cause) {
+    } catch (thrown) {
+      // JSON.parse quotes the start of the data in its message: the cause gets it redacted too.
+      const cause = new SyntaxError(redactSecrets((thrown as Error).message));
       subscriber.error(
-        new SSEParseError(`An event's data is not valid JSON: ${(cause as Error).message}`, {
+        new SSEParseError(`An event's data is not valid JSON: ${cause.message}`, {
           reason: 'invalid-json',
           data,
           cause,

@@ -1,5 +1,6 @@
 import type { SchedulerLike, Subscriber } from 'rxjs';
 import { HTTPStatusError, type APIErrorBody } from '../errors.js';
+import { redactAndCut } from '../redact.js';
 
 /** The part of a `ReadableStreamDefaultReader` the toolkit uses. */
 export interface ByteReaderLike {
@@ -137,7 +138,8 @@ export function readHTTPError(
     const init: ConstructorParameters<typeof HTTPStatusError>[0] = { status: response.status, statusText };
     if (error) init.error = error;
     else {
-      const snippet = cut(text.replace(/\s+/g, ' ').trim(), ERROR_TEXT_LIMIT);
+      // Redacted before it is cut, so a key the cut splits cannot show in part.
+      const snippet = redactAndCut(text.replace(/\s+/g, ' ').trim(), ERROR_TEXT_LIMIT);
       if (snippet !== '') init.message = `${response.status}${statusText ? ` ${statusText}` : ''}: ${snippet}`;
     }
     const retryAfterMs = parseRetryAfter(header('retry-after-ms'), header('retry-after'), scheduler);
@@ -194,8 +196,4 @@ export function parseRetryAfter(
   const date = Date.parse(retryAfter);
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - scheduler.now());
-}
-
-function cut(text: string, limit: number): string {
-  return text.length > limit ? `${text.slice(0, limit)}…` : text;
 }

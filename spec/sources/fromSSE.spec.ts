@@ -604,6 +604,13 @@ describe('fromSSE', () => {
       expect(error.message.length).toBeLessThan(600);
     });
 
+    it('should redact a non-JSON body before cutting it, so a key the cut splits shows no part', async () => {
+      const text = `${'x'.repeat(495)} sk-SECRETSECRET`;
+      const error = (await errorOf(fromSSE(new Response(text, { status: 500 })))) as HTTPStatusError;
+      expect(error.message).toContain('x sk-');
+      expect(error.message).not.toContain('sk-S');
+    });
+
     it('should read at most 64 KiB of an error body, then cancel it', async () => {
       let cancelled = false;
       let sent = 0;

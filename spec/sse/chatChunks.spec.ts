@@ -275,6 +275,16 @@ describe('chatChunks', () => {
     expect(error).toMatchObject({ reason: 'invalid-json', data: '{"id": "chatcmpl-1",' });
   });
 
+  it('should keep no key of bad JSON in the error, its cause included (JSON.parse quotes the data)', () => {
+    const { error } = run([ev('sk-SECRET12')]);
+    expect(error).toBeInstanceOf(SSEParseError);
+    const cause = (error as Error).cause as Error;
+    expect(cause).toBeInstanceOf(SyntaxError);
+    for (const text of [(error as Error).message, (error as SSEParseError).data, cause.message, String(cause.stack)]) {
+      expect(text).not.toContain('SECRET');
+    }
+  });
+
   it('should error with SSEParseError on JSON that is not an object', () => {
     for (const data of ['[1,2]', '42', '"text"', 'null', 'true', '[DONE] ']) {
       const { error } = run([ev(data)]);
