@@ -27,6 +27,38 @@ interface Growing {
   run: RunKind | undefined;
 }
 
+/** A tail of white space alone, with a line break: its two pieces (see `TokenTally.pushBlank`). */
+interface Blank {
+  /** Where the first piece ends: after the tail's last line break. */
+  breakEnd: number;
+  /** The first piece, `[0, breakEnd)`, resumable. */
+  first: Growing;
+  /** The second piece, the white space after that break (no line break in it). */
+  secondText: string;
+  /** The second piece when it is long, resumable. */
+  second: Growing | undefined;
+  secondTokens: number;
+}
+
+/** Whether `text` is white space alone (`\s`, as the pattern reads it). */
+function allBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 ? ((ASCII[c] as number) & SPACE) === 0 : !BLANK.test(text[i] as string)) return false;
+  }
+  return true;
+}
+const BLANK = /^\s$/u;
+
+/** The index of the last `\r` or `\n` in `text`, or -1. */
+function lastBreakIn(text: string): number {
+  for (let i = text.length - 1; i >= 0; i--) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) return i;
+  }
+  return -1;
+}
+
 /**
  * Runs that stay one pre-split piece, per pattern: `rest` tests the characters after the first
  * (sticky), `first` the first one. Letters: the first alternative (`X?[U…]*[L…]+…` in o200k,
@@ -284,6 +316,8 @@ export class TokenTally {
   private pending: number[] = [];
   /** The run kind of the tail when it is one short pending piece of such a run (see `RUN_KINDS`). */
   private short: RunKind | undefined;
+  /** Set while the tail is long and only white space with a line break in it (see `pushBlank`). */
+  private blank: Blank | undefined;
   /** Where `splitWords` found pieces to start (reused; it looks at tails shorter than `longPiece` only). */
   private readonly bounds: Int32Array;
 
@@ -317,6 +351,13 @@ export class TokenTally {
     if (typeof delta !== 'string') throw new TypeError(`Expected a string delta, got ${typeof delta}`);
     if (delta.length === 0) return this.total;
     this.tail += delta;
+    if (this.blank !== undefined) {
+      if (allBlank(delta)) {
+        this.pushBlank(this.blank, delta);
+        return this.total;
+      }
+      this.leaveBlank();
+    }
     const growing = this.growing;
     if (growing?.run !== undefined && allOf(growing.run, delta, 0)) {
       this.grow(growing, toBinary(delta), growing.length + delta.length);
@@ -335,8 +376,72 @@ export class TokenTally {
       }
     }
     const tail = this.tail;
-    if (!this.splitWords(tail)) this.split(tail);
+    if (!this.splitWords(tail)) {
+      this.split(tail);
+      this.enterBlank();
+    }
     return this.total;
+  }
+
+  /**
+   * White space alone: `\s*[\r\n]+` takes everything up to the last line break (after the others
+   * fail: they need a letter, a digit or a symbol), and `\s+(?!\S)` the spaces after it, to the end.
+   * So a tail made only of white space is two pieces at most, cut after its last line break, and
+   * neither is final while white space follows (the first grows with the next line break). Split
+   * again per delta, such a tail costs its length each time (a reply of blank lines and indents,
+   * "  \n  \n…", is quadratic); here a delta of white space only moves that cut: the first piece is
+   * resumed (`grow`) with what it takes in, the second counted again (resumed too when long).
+   */
+  private pushBlank(blank: Blank, delta: string): void {
+    const encoder = this.encoder;
+    const lastBreak = lastBreakIn(delta);
+    if (lastBreak >= 0) {
+      // The first piece takes in the second and the delta up to its last line break.
+      const added = blank.secondText + delta.slice(0, lastBreak + 1);
+      const end = blank.breakEnd + added.length;
+      this.grow(blank.first, toBinary(added), end, () => toBinary(this.tail.slice(0, end)));
+      blank.breakEnd = end;
+      blank.secondText = delta.slice(lastBreak + 1);
+      blank.second = undefined;
+    } else {
+      blank.secondText += delta;
+    }
+    const second = blank.secondText;
+    if (second.length < this.longPiece) {
+      blank.second = undefined;
+      blank.secondTokens = second.length === 0 ? 0 : encoder.countPiece(second);
+    } else if (blank.second === undefined) {
+      blank.second = fresh(encoder, blank.breakEnd, second);
+      blank.secondTokens = blank.second.starts.length;
+    } else {
+      const start = blank.breakEnd;
+      this.grow(blank.second, toBinary(delta), second.length, () => toBinary(this.tail.slice(start)));
+      blank.secondTokens = blank.second.starts.length;
+    }
+    this.total = this.committed + blank.first.starts.length + blank.secondTokens;
+  }
+
+  /** After a split: when the tail left is long white space with a line break, counts it as `pushBlank` will from now on. */
+  private enterBlank(): void {
+    const tail = this.tail;
+    if (tail.length < this.longPiece || !allBlank(tail)) return;
+    const breakEnd = lastBreakIn(tail) + 1;
+    if (breakEnd === 0) return; // spaces alone: one piece, a run kind's
+    const first = fresh(this.encoder, 0, tail.slice(0, breakEnd));
+    const blank: Blank = { breakEnd, first, secondText: '', second: undefined, secondTokens: 0 };
+    this.pending = [];
+    this.growing = undefined;
+    this.short = undefined;
+    this.blank = blank;
+    this.pushBlank(blank, tail.slice(breakEnd)); // the spaces after the break (none: counts nothing)
+  }
+
+  /** A delta that is not all white space ends the blank tail: the next split starts from nothing kept. */
+  private leaveBlank(): void {
+    this.blank = undefined;
+    this.pending = [];
+    this.growing = undefined;
+    this.short = undefined;
   }
 
   /**

@@ -83,7 +83,23 @@ describe('TokenTally', () => {
     );
   });
 
-  it('should split again only a bounded tail per delta in long runs without spaces (O(delta) per delta)', () => {
+  it('should equal a fresh count in white space with line breaks, and after it', () => {
+    // A tail of white space alone is two pieces, cut after its last line break (`pushBlank`).
+    const blank = fc.string({
+      unit: fc.constantFrom(' ', '  ', '\t', '\n', '\n\n', '\r\n', '\r', '\u00a0', '\u3000', '\u2028', '\v', ' \n ', 'a', '.', '1'),
+      minLength: 1,
+      maxLength: 300,
+      size: 'large',
+    });
+    fc.assert(
+      fc.property(cutText(blank, 7), encodings, longPieces, ({ deltas }, encoding, longPiece) => {
+        checkRunning(encoding, deltas, longPiece);
+      }),
+      { numRuns: 600 },
+    );
+  });
+
+  it('should split again only a bounded tail per delta in long runs (O(delta) per delta)', () => {
     // The characters handed to the pre-split, summed over a whole stream: linear in the text when
     // each delta re-splits a bounded tail (or none), quadratic when it re-splits the whole run.
     const shapes: Record<string, (n: number) => string> = {
@@ -98,6 +114,9 @@ describe('TokenTally', () => {
       'letters and marks': (n) => 'a\u0301'.repeat(n / 2),
       marks: (n) => '\u0301'.repeat(n),
       'line breaks': (n) => '\r\n'.repeat(n / 2),
+      'blank lines with indents': (n) => '  \n'.repeat(n / 3),
+      'indented blank lines': (n) => '\n    '.repeat(n / 5),
+      'tabs and breaks': (n) => '\t\r\n'.repeat(n / 3),
       Persian: (n) => 'سلام'.repeat(n / 4),
     };
     for (const encoding of ['o200k_base', 'cl100k_base'] as const) {
