@@ -509,7 +509,8 @@ function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') {
     const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== '' ? `a ${name}` : 'an object';
+    if (typeof name !== 'string' || name === '' || name === 'Object') return 'an object';
+    return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
   }
   return `a ${typeof value}`;
 }

@@ -295,7 +295,8 @@ describe('sseEvents', () => {
 
   it('should error with a TypeError on a piece that is neither bytes nor text', () => {
     expect(() => parse([42 as unknown as string])).toThrow(TypeError);
-    expect(() => parse([{ data: 'x' } as unknown as string])).toThrow(/Uint8Array or string pieces, but got an? Object/);
+    expect(() => parse([{ data: 'x' } as unknown as string])).toThrow('sseEvents() reads Uint8Array or string pieces, but got an object');
+    expect(() => parse([[1] as unknown as string])).toThrow('sseEvents() reads Uint8Array or string pieces, but got an Array');
   });
 
   it('should accept other views of bytes (ArrayBuffer, Buffer, DataView)', () => {
