@@ -1,7 +1,11 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { choicePath, entryIndex, isObject } from '../accumulation/chunkShape.js';
+import * as chunkShape from '../accumulation/chunkShape.js';
 import { InvalidChunkError } from '../errors.js';
 import type { ChatCompletionChunk } from '../types.js';
+
+// Bound once: called per chunk, so not read from the module object per call (a CommonJS
+// transpile such as tsx's reads every import through a getter, ~15 ns a call on this path).
+const { choicePath, entryIndex, isObject } = chunkShape;
 
 /**
  * Emits the text each chunk adds to one choice's message.
