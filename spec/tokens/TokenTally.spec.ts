@@ -41,6 +41,20 @@ function checkRunning(encoding: EncodingName, deltas: readonly string[], longPie
 const encodings = fc.constantFrom<EncodingName>('o200k_base', 'cl100k_base');
 const longPieces = fc.constantFrom(1, 2, 5, 64);
 
+/**
+ * The running count checked on long texts made of `units` (up to `maxLength` of them: fast-check
+ * keeps strings short by default, so the size is set large), cut into deltas of up to `maxDelta`.
+ */
+function checkRunsOf(units: readonly string[], maxLength: number, maxDelta: number, numRuns: number): void {
+  const text = fc.string({ unit: fc.constantFrom(...units), minLength: 1, maxLength, size: 'large' });
+  fc.assert(
+    fc.property(cutText(text, maxDelta), encodings, longPieces, ({ deltas }, encoding, longPiece) => {
+      checkRunning(encoding, deltas, longPiece);
+    }),
+    { numRuns },
+  );
+}
+
 describe('TokenTally', () => {
   it('should equal a fresh count of the text so far after every delta (any text, any cuts)', () => {
     fc.assert(
@@ -52,51 +66,19 @@ describe('TokenTally', () => {
   });
 
   it('should equal a fresh count inside long pieces: runs of letters, spaces, symbols, digits', () => {
-    const runs = fc.string({
-      unit: fc.constantFrom('a', 'b', 'ab', 'A', 'ب', 'س', 'ی', '\u064E', ' ', '\t', '=', '-', '/', '1', "'", 's', '\n'),
-      minLength: 1,
-      maxLength: 600,
-      size: 'large', // fast-check keeps strings short by default: long pieces need a larger size
-    });
-    fc.assert(
-      fc.property(cutText(runs, 12), encodings, longPieces, ({ deltas }, encoding, longPiece) => {
-        checkRunning(encoding, deltas, longPiece);
-      }),
-      { numRuns: 300 },
-    );
+    checkRunsOf(['a', 'b', 'ab', 'A', 'ب', 'س', 'ی', '\u064E', ' ', '\t', '=', '-', '/', '1', "'", 's', '\n'], 600, 12, 300);
   });
 
   it('should equal a fresh count in runs without spaces: mixed case, capitals, marks, emoji, symbols, line breaks', () => {
     // The shapes whose pieces `reach` reads exactly (o200k's two letter classes, with backtracking
     // over letters of both: Lm 'ʰ', Lo 'ب', marks) and the run kinds of capitals, symbols and breaks.
-    const runs = fc.string({
-      unit: fc.constantFrom('A', 'B', 'Ab', 'Cd', 'aB', 'a', 'ǅ', 'ʰ', 'ب', '\u0301', '\uFE0F', '❤', '😀', '🏽', '\u200D', '=', '-', '«', "'", "'s", "'LL", 'e', '1', '\n', '\r', ' ', '\t'),
-      minLength: 1,
-      maxLength: 300,
-      size: 'large',
-    });
-    fc.assert(
-      fc.property(cutText(runs, 6), encodings, longPieces, ({ deltas }, encoding, longPiece) => {
-        checkRunning(encoding, deltas, longPiece);
-      }),
-      { numRuns: 600 },
-    );
+    const units = ['A', 'B', 'Ab', 'Cd', 'aB', 'a', 'ǅ', 'ʰ', 'ب', '\u0301', '\uFE0F', '❤', '😀', '🏽', '\u200D', '=', '-', '«', "'", "'s", "'LL", 'e', '1', '\n', '\r', ' ', '\t'];
+    checkRunsOf(units, 300, 6, 600);
   });
 
   it('should equal a fresh count in white space with line breaks, and after it', () => {
     // A tail of white space alone is two pieces, cut after its last line break (`pushBlank`).
-    const blank = fc.string({
-      unit: fc.constantFrom(' ', '  ', '\t', '\n', '\n\n', '\r\n', '\r', '\u00a0', '\u3000', '\u2028', '\v', ' \n ', 'a', '.', '1'),
-      minLength: 1,
-      maxLength: 300,
-      size: 'large',
-    });
-    fc.assert(
-      fc.property(cutText(blank, 7), encodings, longPieces, ({ deltas }, encoding, longPiece) => {
-        checkRunning(encoding, deltas, longPiece);
-      }),
-      { numRuns: 600 },
-    );
+    checkRunsOf([' ', '  ', '\t', '\n', '\n\n', '\r\n', '\r', '\u00a0', '\u3000', '\u2028', '\v', ' \n ', 'a', '.', '1'], 300, 7, 600);
   });
 
   it('should split again only a bounded tail per delta in long runs (O(delta) per delta)', () => {
