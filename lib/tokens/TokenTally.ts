@@ -90,13 +90,13 @@ function runKindOf(rest: RegExp, first: RegExp): RunKind {
 }
 
 /**
- * Symbols: ` ?[^\s\p{L}\p{N}]+` takes a run of them whole. Marks are left out (o200k's first
- * alternative takes a symbol and a mark after it as a word: "=\u0301"), and lone surrogates too
- * (a pair split over two deltas would be read as two).
+ * Symbols, marks among them: ` ?[^\s\p{L}\p{N}]+` takes a run of them whole ("🔥❤️🔥❤️"). In
+ * o200k a mark right after the first character makes a word of them instead ("=\u0301", by the
+ * first alternative, `X?[U…]*[L…]+`), but a tail that is one such piece is the letters' kind,
+ * which comes first; past the second character a mark no longer can. Lone surrogates are left
+ * out (a pair split over two deltas would be read as two).
  */
-const SYMBOL_RUN = runKindOf(/[^\s\p{L}\p{N}\p{M}\p{Cs}]*/uy, / |[^\s\p{L}\p{N}\p{M}\p{Cs}]/uy);
-/** cl100k's letter alternative is `X?\p{L}+`: there a mark is a symbol like any other. */
-const SYMBOL_OR_MARK_RUN = runKindOf(/[^\s\p{L}\p{N}\p{Cs}]*/uy, / |[^\s\p{L}\p{N}\p{Cs}]/uy);
+const SYMBOL_RUN = runKindOf(/[^\s\p{L}\p{N}\p{Cs}]*/uy, / |[^\s\p{L}\p{N}\p{Cs}]/uy);
 /** Line breaks: `\s*[\r\n]+` takes a run of them whole (a space among them would split it). */
 const BREAK_RUN = runKindOf(/[\r\n]*/uy, /[\r\n]/uy);
 
@@ -114,7 +114,7 @@ const RUN_KINDS: Readonly<Record<EncodingName, readonly RunKind[]>> = {
   cl100k_base: [
     runKindOf(/\p{L}*/uy, /[^\r\n\p{N}']/uy),
     runKindOf(/[^\S\r\n]*/uy, /[^\S\r\n]/uy),
-    SYMBOL_OR_MARK_RUN,
+    SYMBOL_RUN,
     BREAK_RUN,
   ],
 };
@@ -199,7 +199,9 @@ function afterWord(text: string, end: number): number {
  * into the [U…] run (letters of both classes, Lm, Lo and marks, can serve either) and then tries
  * `X?[U…]+[L…]*`, which matches as soon as [U…]+ takes one character; none of that reads past
  * the character after the [U…] run, or 2 more after an apostrophe there. Then the same without
- * X. This lets runs of mixed-case letters ("AbCdAbCd…", "❤️❤️…") commit their pieces as they come.
+ * X. This lets runs of mixed-case letters ("AbCdAbCd…", "❤️❤️…") commit their pieces as they
+ * come. Not a run that the [U…] class covers whole ("A\u0301A\u0301…", "AIのGPUを…"): that is one
+ * piece up to its last letter of both classes, a cut that moves with each delta.
  */
 function casedWordReach(text: string, start: number): number {
   for (let a = beforeWord(text, start); ; a = start) {
@@ -293,9 +295,11 @@ const IN_NUMBER = 5;
  *    are the encoding of the whole piece (two valid encodings that share a token join into a
  *    valid one, and the valid encoding of a text is unique); else it backs off (doubling), down
  *    to a full re-encoding.
- * 3. A tail that is one long run of letters (or of spaces without newlines) stays one piece while
- *    deltas of the same kind arrive (see `RUN_KINDS`): those deltas skip the pre-split, so a
- *    64K-letter run streamed in small deltas costs O(delta) each, not a re-scan of the run.
+ * 3. A tail that is one long run of letters (or of capitals, of spaces without newlines, of
+ *    symbols, of line breaks) stays one piece while deltas of the same kind arrive (see
+ *    `RUN_KINDS`): those deltas skip the pre-split, so a 64K-letter run streamed in small deltas
+ *    costs O(delta) each, not a re-scan of the run. A tail of white space with line breaks is two
+ *    pieces whose cut only moves (`pushBlank`).
  *
  * Specifications (fast-check) check the count after every delta against a fresh count.
  * @internal

@@ -92,6 +92,8 @@ describe('TokenTally', () => {
       'emoji with a mark': (n) => '❤\uFE0F'.repeat(n / 2),
       emoji: (n) => '😀'.repeat(n / 2),
       'emoji with joiners': (n) => '🧑\u200D🚀'.repeat(n / 5),
+      'emoji with and without a mark': (n) => '🔥❤\uFE0F'.repeat(n / 4),
+      'flags with joiners and marks': (n) => '🏳\uFE0F\u200D🌈'.repeat(n / 6),
       symbols: (n) => '=-'.repeat(n / 2),
       'letters and marks': (n) => 'a\u0301'.repeat(n / 2),
       marks: (n) => '\u0301'.repeat(n),
