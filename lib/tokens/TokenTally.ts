@@ -601,27 +601,16 @@ export class TokenTally {
     const cached = this.pending;
     let cursor = 0;
     const pending: number[] = [];
-    const { pattern, sticky } = this.encoder;
+    const encoder = this.encoder;
     const length = tail.length;
     let committing = true;
     let keepFrom = 0;
     let open = 0;
     let at = 0;
     while (at < length) {
-      // The piece at `at` (the pattern skips nothing in o200k and cl100k: `test` finds it without
-      // building a match); if the pattern would skip text there, the next match as `exec` finds it.
-      let start = at;
-      let end: number;
-      sticky.lastIndex = at;
-      if (sticky.test(tail)) {
-        end = sticky.lastIndex;
-      } else {
-        pattern.lastIndex = at;
-        const match = pattern.exec(tail);
-        if (match === null) break;
-        start = match.index;
-        end = start + match[0].length;
-      }
+      const end = encoder.nextPiece(tail, at);
+      if (end < 0) break;
+      const start = encoder.pieceStart;
       if (end === start) {
         at = advance(tail, start);
         continue;

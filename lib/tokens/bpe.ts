@@ -65,26 +65,40 @@ export class BytePairEncoder {
     this.sticky = new RegExp(this.pattern.source, 'uy');
   }
 
+  /** Where the piece `nextPiece` found last starts. */
+  pieceStart = 0;
+
+  /**
+   * The pre-split piece at `at` in `text`, or the next one where the pattern would skip text:
+   * returns its end and sets `pieceStart`, or returns -1 when there is none. The sticky copy's
+   * `test` finds it without building a match (o200k and cl100k skip nothing); `exec` covers the
+   * rest. An empty match comes back as it is (`pieceStart` equal to the end): the caller moves on
+   * by one code point (`advance`), as `matchAll` does.
+   */
+  nextPiece(text: string, at: number): number {
+    const sticky = this.sticky;
+    sticky.lastIndex = at;
+    if (sticky.test(text)) {
+      this.pieceStart = at;
+      return sticky.lastIndex;
+    }
+    const pattern = this.pattern;
+    pattern.lastIndex = at;
+    const match = pattern.exec(text);
+    if (match === null) return -1;
+    this.pieceStart = match.index;
+    return match.index + match[0].length;
+  }
+
   /** The number of tokens of `text`: js-tiktoken's `encode(text, [], []).length`. */
   count(text: string): number {
-    const { pattern, sticky } = this;
     let total = 0;
     const length = text.length;
     let at = 0;
     while (at < length) {
-      // The piece at `at` by `test` (no match built); where the pattern would skip text, by `exec`.
-      let start = at;
-      let end: number;
-      sticky.lastIndex = at;
-      if (sticky.test(text)) {
-        end = sticky.lastIndex;
-      } else {
-        pattern.lastIndex = at;
-        const match = pattern.exec(text);
-        if (match === null) break;
-        start = match.index;
-        end = start + match[0].length;
-      }
+      const end = this.nextPiece(text, at);
+      if (end < 0) break;
+      const start = this.pieceStart;
       if (end === start) {
         at = advance(text, start);
         continue;

@@ -77,20 +77,20 @@ export function tokenPieces(text: string, model: string, options?: EncodingOptio
   const out: string[] = [];
   if (text.length === 0) return out;
   const encoder = encoderFor(encodingForModel(model, options));
-  const pattern = encoder.pattern;
-  pattern.lastIndex = 0;
   let end = 0;
-  let match: RegExpExecArray | null;
-  while ((match = pattern.exec(text)) !== null) {
-    const piece = match[0];
-    if (piece.length === 0) {
-      pattern.lastIndex = advance(text, pattern.lastIndex);
+  let at = 0;
+  while (at < text.length) {
+    const pieceEnd = encoder.nextPiece(text, at);
+    if (pieceEnd < 0) break;
+    const start = encoder.pieceStart;
+    if (pieceEnd === start) {
+      at = advance(text, start);
       continue;
     }
     // Text the pattern skipped (it skips nothing in o200k/cl100k) stays in the output, untokenised.
-    if (match.index > end) out.push(text.slice(end, match.index));
-    splitPiece(piece, encoder, out);
-    end = match.index + piece.length;
+    if (start > end) out.push(text.slice(end, start));
+    splitPiece(text.slice(start, pieceEnd), encoder, out);
+    end = at = pieceEnd;
   }
   if (end < text.length) out.push(text.slice(end));
   return out;
