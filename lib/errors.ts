@@ -1,3 +1,4 @@
+import { isObject } from './json.js';
 import { redactAndCut, redactSecrets, redactValue } from './redact.js';
 import type { ChatCompletionSnapshot } from './types.js';
 
@@ -80,14 +81,14 @@ export class StreamAPIError extends ChatStreamError {
   constructor(error: APIErrorBody | string, options: ChatStreamErrorOptions = {}) {
     // Never a key or token the server may have echoed: everything kept is a redacted copy.
     const copy = redactValue(error);
-    const body = isRecord(copy) ? copy : {};
+    const body: APIErrorBody = isObject(copy) ? copy : {};
     const message = typeof copy === 'string' ? copy : body['message'];
     const fallback = 'The server reported an error in the stream';
     super(typeof message === 'string' && message !== '' ? message : withBody(fallback, typeof copy === 'string' ? undefined : copy), options);
     this.type = stringOrNull(body['type']);
     this.code = codeOrNull(body['code']);
     this.param = stringOrNull(body['param']);
-    this.error = typeof copy === 'string' || isRecord(copy) ? (copy as APIErrorBody | string) : (describeBody(copy) ?? '');
+    this.error = typeof copy === 'string' || isObject(copy) ? (copy as APIErrorBody | string) : (describeBody(copy) ?? '');
   }
 }
 
@@ -118,7 +119,7 @@ export class HTTPStatusError extends ChatStreamError {
   }) {
     // The server's words, but never a key or token it may have echoed (a proxy, a debug server).
     const copy = init.error === undefined ? undefined : redactValue(init.error);
-    const error: APIErrorBody | undefined = isRecord(copy) ? copy : typeof copy === 'string' ? { message: copy } : undefined;
+    const error: APIErrorBody | undefined = isObject(copy) ? copy : typeof copy === 'string' ? { message: copy } : undefined;
     const statusText = typeof init.statusText === 'string' ? redactSecrets(init.statusText) : '';
     const status = `${init.status}${statusText ? ` ${statusText}` : ''}`;
     const detail = error?.message;
@@ -137,10 +138,6 @@ export class HTTPStatusError extends ChatStreamError {
     this.retryAfterMs = init.retryAfterMs;
     this.requestId = typeof init.requestId === 'string' ? redactSecrets(init.requestId) : undefined;
   }
-}
-
-function isRecord(value: unknown): value is APIErrorBody {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function stringOrNull(value: unknown): string | null {

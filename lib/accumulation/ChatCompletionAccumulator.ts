@@ -8,6 +8,7 @@ import type {
   ChatCompletionSnapshotToolCall,
   CompletionUsage,
 } from '../types.js';
+import * as json from '../json.js';
 import * as chunkShape from './chunkShape.js';
 import { copyFields, newFields, writeField, type Fields, type JsonObject } from './fields.js';
 import { flatten } from './flatten.js';
@@ -16,7 +17,8 @@ import { attachList, ListView } from './views.js';
 
 // Bound once: called per chunk, so not read from the module object per call (a CommonJS
 // transpile such as tsx's reads every import through a getter, ~15 ns a call on this path).
-const { choicePath, entryIndex, isObject, REASONING_FIELDS } = chunkShape;
+const { choicePath, entryIndex, REASONING_FIELDS } = chunkShape;
+const { isObject } = json;
 
 /*
  * The one merge of chat-completion chunks (DESIGN.md: "there is no second merge anywhere").

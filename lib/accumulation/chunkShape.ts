@@ -18,11 +18,6 @@ export function choicePath(position: number): string {
   return `chunk.choices[${position}]`;
 }
 
-/** Whether `value` is a JSON object: not null, not an array (which `typeof` calls an object too). @internal */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The `delta` (and message) fields of reasoning text some providers stream (DeepSeek, vLLM,
  * OpenRouter and others): the merge takes them as text only, and `usage()` counts them.

@@ -4,6 +4,7 @@ import {
   StreamAPIError,
   type APIErrorBody,
 } from '../errors.js';
+import { isObject } from '../json.js';
 import { redactSecrets } from '../redact.js';
 import type { ChatCompletionChunk } from '../types.js';
 
@@ -355,9 +356,8 @@ export class ChatChunkReader {
     const subscriber = this.subscriber;
     if (subscriber.closed) return;
     try {
-      const isObject = typeof value === 'object' && value !== null;
-      const { event, data } = (isObject ? value : {}) as { event?: unknown; data?: unknown };
-      if (!isObject || typeof data !== 'string' || (event !== undefined && typeof event !== 'string')) {
+      const { event, data } = isObject(value) ? value : {};
+      if (typeof data !== 'string' || (event !== undefined && typeof event !== 'string')) {
         subscriber.error(
           new TypeError(
             `chatChunks() reads server-sent events ({ event, data } with string data), but got ${describe(value)}`,
@@ -473,8 +473,8 @@ function errorEventBody(data: string): APIErrorBody | string {
   } catch {
     return data === '' ? 'The server sent an error event' : data;
   }
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const inner = (value as { error?: unknown }).error;
+  if (isObject(value)) {
+    const inner = value['error'];
     return inner != null ? toErrorBody(inner) : (value as APIErrorBody);
   }
   return data;
@@ -483,7 +483,7 @@ function errorEventBody(data: string): APIErrorBody | string {
 /** The `error` field of a data object, as a `StreamAPIError` takes it. */
 function toErrorBody(error: unknown): APIErrorBody | string {
   if (typeof error === 'string' && error.trim() !== '') return error;
-  if (typeof error === 'object' && error !== null && !Array.isArray(error)) return error as APIErrorBody;
+  if (isObject(error)) return error as APIErrorBody;
   return { message: `The server reported an error: ${JSON.stringify(error)}` };
 }
 

@@ -1,5 +1,6 @@
 import type { SchedulerLike, Subscriber } from 'rxjs';
 import { HTTPStatusError, type APIErrorBody } from '../errors.js';
+import { isObject } from '../json.js';
 import { redactAndCut } from '../redact.js';
 
 /** The part of a `ReadableStreamDefaultReader` the toolkit uses. */
@@ -172,9 +173,9 @@ export function parseAPIError(text: string): APIErrorBody | undefined {
   } catch {
     return undefined;
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { error, message } = value as { error?: unknown; message?: unknown };
-  if (typeof error === 'object' && error !== null && !Array.isArray(error)) return error as APIErrorBody;
+  if (!isObject(value)) return undefined;
+  const { error, message } = value;
+  if (isObject(error)) return error as APIErrorBody;
   if (typeof error === 'string') return { message: error };
   if (typeof message === 'string') return value as APIErrorBody;
   return undefined;

@@ -2,7 +2,7 @@ import { Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { InvalidChunkError, type APIErrorBody } from '../errors.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { redactSecrets } from '../redact.js';
-import { isObject } from '../accumulation/chunkShape.js';
+import { isObject } from '../json.js';
 
 /**
  * The wire format of an OpenAI chat-completion stream, written out: shared by `toSSE`, `pipeSSE`
