@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { ChatCompletionAccumulator } from '../../lib/accumulation/ChatCompletionAccumulator.js';
@@ -7,6 +7,7 @@ import { contentDeltas } from '../../lib/operators/contentDeltas.js';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../../lib/types.js';
+import { describeShared, sharedExpectedPath, sharedStreamNames, sharedStreamPath } from '../helpers/sharedFixtures.js';
 
 /**
  * Recorded streams and the completion each must accumulate to, deep-equal:
@@ -15,7 +16,6 @@ import type { ChatCompletion, ChatCompletionChunk } from '../../lib/types.js';
  *   `expected/NAME.json`), read in place beside the clone and never copied in.
  */
 const OWN = join(__dirname, '..', 'fixtures');
-const SHARED = join(__dirname, '..', '..', '..', 'shared', 'fixtures');
 
 interface Fixture {
   name: string;
@@ -117,14 +117,13 @@ describe('fixtures', () => {
     describeFixtures(own);
   });
 
-  const shared = existsSync(join(SHARED, 'streams')) ? fixturesIn(join(SHARED, 'streams'), join(SHARED, 'expected')) : [];
-  if (shared.length > 0) {
-    describe('../shared/fixtures (recorded by other projects)', () => {
-      describeFixtures(shared);
+  describeShared('../shared/fixtures (recorded by other projects)', () => {
+    const shared = sharedStreamNames().map((name) => ({ name, stream: sharedStreamPath(name), expected: sharedExpectedPath(name) }));
+
+    it('should have recordings to check', () => {
+      expect(shared.length).toBeGreaterThanOrEqual(20);
     });
-  } else {
-    describe('../shared/fixtures', () => {
-      it.skip(`is absent (${SHARED}): the shared recordings are skipped`, () => undefined);
-    });
-  }
+
+    describeFixtures(shared);
+  });
 });

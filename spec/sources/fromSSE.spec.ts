@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import * as fc from 'fast-check';
@@ -19,6 +18,7 @@ import { chatChunks } from '../../lib/sse/chatChunks.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 import { seededRandom } from '../../lib/testing/random.js';
+import { describeShared, sharedStreamNames, sharedStreamPath } from '../helpers/sharedFixtures.js';
 
 const encoder = new TextEncoder();
 
@@ -784,14 +784,7 @@ describe('fromSSE', () => {
   });
 
   describe('recorded streams', () => {
-    const fixtures = path.resolve(__dirname, '../../../shared/fixtures');
-    const streams = path.join(fixtures, 'streams');
-    const present = fs.existsSync(streams);
-    if (!present) {
-      // eslint-disable-next-line no-console
-      console.warn(`fromSSE: ${streams} is absent, the recorded streams are skipped`);
-    }
-    const files = present ? fs.readdirSync(streams).filter((f) => f.endsWith('.sse')).sort() : [];
+    const files = sharedStreamNames();
 
     /** The naive reading: split on blank lines, JSON.parse each `data: ` up to [DONE]. */
     function naive(text: string): unknown[] {
@@ -809,13 +802,13 @@ describe('fromSSE', () => {
       throw new Error('no [DONE] in the fixture');
     }
 
-    (present ? describe : describe.skip)('from ../shared/fixtures/streams', () => {
+    describeShared('from ../shared/fixtures/streams', () => {
       it('should have streams to read', () => {
         expect(files.length).toBeGreaterThan(0);
       });
 
       it.each(files)('should read %s in small random pieces to the same chunks as a naive split', async (file) => {
-        const bytes = fs.readFileSync(path.join(streams, file));
+        const bytes = fs.readFileSync(sharedStreamPath(file));
         const expected = naive(bytes.toString('utf8'));
         expect(expected.length).toBeGreaterThan(0);
         const seed = [...file].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);

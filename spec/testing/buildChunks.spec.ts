@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as fc from 'fast-check';
 import { TestScheduler } from 'rxjs/testing';
 import { contentDeltas } from '../../lib/operators/contentDeltas.js';
@@ -8,6 +6,7 @@ import { countPromptTokens } from '../../lib/tokens/countPromptTokens.js';
 import { countTokens } from '../../lib/tokens/countTokens.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 import { NOTEBOOK_PROMPT, ONE_TO_HUNDRED } from '../helpers/notebook.js';
+import { describeShared, recordedStream } from '../helpers/sharedFixtures.js';
 
 
 type Loose = Record<string, unknown>;
@@ -19,15 +18,8 @@ const contentOf = (chunks: ChatCompletionChunk[], index = 0): string =>
     .join('');
 
 /** The chunks of a recorded stream. */
-function recorded(name: string): Loose[] | undefined {
-  const file = path.resolve(__dirname, '../../../shared/fixtures/streams', `${name}.sse`);
-  if (!fs.existsSync(file)) return undefined;
-  return fs
-    .readFileSync(file, 'utf8')
-    .split('\n\n')
-    .map((block) => block.replace(/^data: /, ''))
-    .filter((data) => data !== '' && data !== '[DONE]' && data !== '\n')
-    .map((data) => JSON.parse(data) as Loose);
+function recorded(name: string): Loose[] {
+  return recordedStream(name).chunks as unknown as Loose[];
 }
 
 /** A chunk without the fields that are random by nature. */
@@ -264,14 +256,13 @@ describe('buildChunks', () => {
     );
   });
 
-  describe('against recorded streams', () => {
+  describeShared('against recorded streams', () => {
     const text = recorded('openai-gpt4o-mini-text');
     const tool = recorded('openai-gpt4o-mini-tool-call');
     const classic = recorded('openai-gpt4o-text');
-    const run = text && tool && classic ? it : it.skip;
 
-    run("should match a real gpt-4o-mini text stream but for the padding and the usage numbers", () => {
-      const first = text![0]!;
+    it("should match a real gpt-4o-mini text stream but for the padding and the usage numbers", () => {
+      const first = text[0]!;
       const built = buildChunks('The capital of the UK is London.', {
         model: first['model'] as string,
         id: first['id'] as string,
@@ -279,13 +270,13 @@ describe('buildChunks', () => {
         systemFingerprint: first['system_fingerprint'] as string,
         includeUsage: true,
       }) as unknown as Loose[];
-      expect(built.slice(0, -1).map(withoutPadding)).toEqual(text!.slice(0, -1).map(withoutPadding));
+      expect(built.slice(0, -1).map(withoutPadding)).toEqual(text.slice(0, -1).map(withoutPadding));
       const usage = (chunk: Loose) => ({ ...withoutPadding(chunk), usage: Object.keys(chunk['usage'] as Loose) });
-      expect(usage(built.at(-1)!)).toEqual(usage(text!.at(-1)!));
+      expect(usage(built.at(-1)!)).toEqual(usage(text.at(-1)!));
     });
 
-    run('should match a real gpt-4o-mini tool-call stream but for the padding', () => {
-      const first = tool![0]!;
+    it('should match a real gpt-4o-mini tool-call stream but for the padding', () => {
+      const first = tool[0]!;
       const call = ((first['choices'] as Loose[])[0]!['delta'] as { tool_calls: Array<{ id: string }> }).tool_calls[0]!;
       const built = buildChunks('', {
         model: first['model'] as string,
@@ -294,12 +285,12 @@ describe('buildChunks', () => {
         systemFingerprint: first['system_fingerprint'] as string,
         toolCall: { name: 'get_capital', arguments: '{"country":"UK"}', id: call.id },
       }) as unknown as Loose[];
-      expect(built.map(withoutPadding)).toEqual(tool!.slice(0, -1).map(withoutPadding));
+      expect(built.map(withoutPadding)).toEqual(tool.slice(0, -1).map(withoutPadding));
     });
 
-    run('should match a real 2024 gpt-4o stream in the classic format', () => {
-      const first = classic![0]!;
-      const content = classic!
+    it('should match a real 2024 gpt-4o stream in the classic format', () => {
+      const first = classic[0]!;
+      const content = classic
         .flatMap((chunk) => chunk['choices'] as Array<{ delta: { content?: string } }>)
         .map((choice) => choice.delta.content ?? '')
         .join('');
@@ -310,7 +301,7 @@ describe('buildChunks', () => {
         created: first['created'] as number,
         systemFingerprint: first['system_fingerprint'] as string,
       }) as unknown as Loose[];
-      expect(built).toEqual(classic!.slice(0, -1));
+      expect(built).toEqual(classic.slice(0, -1));
     });
   });
 });
