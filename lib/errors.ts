@@ -1,4 +1,4 @@
-import { isObject } from './json.js';
+import { describeType, isObject } from './json.js';
 import { redactAndCut, redactSecrets, redactValue } from './redact.js';
 import type { ChatCompletionSnapshot } from './types.js';
 
@@ -173,7 +173,12 @@ export type IncompleteStreamReason =
   /** The stream completed without a single chunk. */
   | 'no-chunks'
   /** The stream completed, but a choice never got its `finish_reason`. */
-  | 'unfinished-choice';
+  | 'unfinished-choice'
+  /**
+   * The connection broke while the body was read (a reset socket, a proxy that hung up: undici's
+   * `TypeError: terminated`, Node's `ECONNRESET`); the original error is the `cause`.
+   */
+  | 'connection-lost';
 
 /** The stream ended before the answer did. `partial` holds what came, when anything did. */
 export class IncompleteStreamError extends ChatStreamError {
@@ -184,14 +189,6 @@ export class IncompleteStreamError extends ChatStreamError {
     super(message, options);
     this.reason = options.reason;
   }
-}
-
-/** What a value is, for a message: `a number`, `an array`, `null`; never the value itself. */
-function describeType(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  const type = typeof value;
-  return type === 'object' ? 'an object' : `a ${type}`;
 }
 
 /**
@@ -211,6 +208,34 @@ export class InvalidChunkError extends ChatStreamError {
   constructor(path: string, value: unknown, expected: string, options: ChatStreamErrorOptions = {}) {
     const got = describeType(value);
     super(`Invalid chat-completion chunk: ${path} must be ${expected}, got ${got}`, options);
+    this.path = path;
+    this.expected = expected;
+    this.got = got;
+  }
+}
+
+/**
+ * A value given to the toolkit is not what it must be: an argument or an option
+ * (`keepAliveMs: -1`), or a value of a source stream that is not a chunk's wire form (a piece of
+ * an event stream that is neither bytes nor text, an event without string `data`). Raised instead
+ * of a bare `TypeError` or `RangeError`, with the same three facts as {@link InvalidChunkError}.
+ */
+export class InvalidInputError extends ChatStreamError {
+  override name = 'InvalidInputError' as const;
+  /** What was wrong: `toSSE() options.keepAliveMs`, `sseEvents() piece`. */
+  readonly path: string;
+  /** What it must be: `a finite number >= 0`. */
+  readonly expected: string;
+  /** What it was, as a type (`a number`, `null`, `a Map`): the value itself is not kept. */
+  readonly got: string;
+
+  /**
+   * @param detail Replaces the `got <type>` of the message where the type alone says too little
+   * (`got -1` for an out-of-range number); `got` still names the type.
+   */
+  constructor(path: string, value: unknown, expected: string, options: ChatStreamErrorOptions & { detail?: string } = {}) {
+    const got = describeType(value);
+    super(`Invalid input: ${path} must be ${expected}, got ${options.detail ?? got}`, options);
     this.path = path;
     this.expected = expected;
     this.got = got;

@@ -43,10 +43,11 @@ export function redactSecrets(text: string): string {
 /** Object keys whose whole value is a credential (`{ "Authorization": "Basic dXNl…" }`). */
 const SECRET_KEY = /(?:authorization|api[_-]?key|access[_-]?token)$/i;
 
-/** Limits of {@link redactValue}: how deep, how many values, how long a string. */
+/** Limits of {@link redactValue}: how deep, how many values, how long a string, how much text in all. */
 const MAX_DEPTH = 8;
 const MAX_VALUES = 1000;
 const MAX_STRING = 10_000;
+const MAX_TEXT = 64 * 1024;
 /** Marks what {@link redactValue} left out. */
 const TRUNCATED = '[Truncated]';
 
@@ -54,23 +55,48 @@ const TRUNCATED = '[Truncated]';
  * A copy of a value with every string in it redacted (see {@link redactSecrets}): plain objects
  * and arrays are copied (an object as its own enumerable properties, the value of a key such as
  * `authorization` or `apiKey` replaced by `***` whole), other values are kept. Bounded: 8 levels,
- * 1,000 values (the rest replaced by `'[Truncated]'`), 10,000 characters a string (redacted, then
- * cut); a cycle becomes `'[Circular]'`, a property that throws when read is left out. Never throws.
- * Used on the server's error bodies before an error keeps them.
+ * 1,000 values (the rest replaced by `'[Truncated]'`), 10,000 characters a string and 64 KiB of
+ * text in all (redacted, then cut); a cycle becomes `'[Circular]'`, a property that throws when
+ * read is left out. Never throws. Used on the server's error bodies before an error keeps them, so
+ * a body of megabytes costs no more than 64 KiB.
  * @internal
  */
 export function redactValue(value: unknown): unknown {
-  return copyRedacted(value, 0, new Set<object>(), { values: 0 });
+  return copyRedacted(value, 0, new Set<object>(), { values: 0, text: MAX_TEXT });
 }
 
-/** Redacts, then cuts to `limit` characters (so a key split by the cut is not half-shown). */
+/** Characters that end a credential (see `TOKEN`): what is not one of these may be part of a key. */
+const TOKEN_END = /[\s"'\\&,;<>]/;
+/** How much of a cut text's last run of credential characters is dropped: more than any key's tail. */
+const CUT_TAIL = 512;
+
+/** `text` without the run of credential characters (at most {@link CUT_TAIL}) it ends with. */
+function dropCutTail(text: string): string {
+  let end = text.length;
+  const stop = Math.max(0, end - CUT_TAIL);
+  while (end > stop && !TOKEN_END.test(text.charAt(end - 1))) end--;
+  return text.slice(0, end);
+}
+
+/**
+ * Redacts, then cuts to `limit` characters, so a key split by the cut is not half-shown. A long
+ * text is first cut well beyond `limit` (and the run of credential characters at that first cut
+ * dropped, since it may be part of a key), so the redaction reads a bounded text whatever its size.
+ */
 export function redactAndCut(text: string, limit: number): string {
-  const redacted = redactSecrets(text);
-  return redacted.length > limit ? `${redacted.slice(0, limit)}…` : redacted;
+  const bound = 2 * limit + 4096;
+  const bounded = text.length > bound ? dropCutTail(text.slice(0, bound)) : text;
+  const redacted = redactSecrets(bounded);
+  return redacted.length > limit || bounded !== text ? `${redacted.slice(0, limit)}…` : redacted;
 }
 
-function copyRedacted(value: unknown, depth: number, ancestors: Set<object>, budget: { values: number }): unknown {
-  if (typeof value === 'string') return redactAndCut(value, MAX_STRING);
+function copyRedacted(value: unknown, depth: number, ancestors: Set<object>, budget: { values: number; text: number }): unknown {
+  if (typeof value === 'string') {
+    if (budget.text <= 0) return TRUNCATED;
+    const copy = redactAndCut(value, Math.min(MAX_STRING, budget.text));
+    budget.text -= copy.length;
+    return copy;
+  }
   if (value === null || typeof value !== 'object') return value;
   if (ancestors.has(value)) return '[Circular]';
   if (depth >= MAX_DEPTH) return TRUNCATED;
@@ -115,4 +141,34 @@ function copyRedacted(value: unknown, depth: number, ancestors: Set<object>, bud
 /** Sets an own enumerable property, even one named `__proto__` (as `JSON.parse` makes them). */
 function define(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/**
+ * Redacts, in place, the text an error of another library keeps (the `openai` SDK's `APIError`
+ * quotes the server's body, which an echoing proxy may fill with the caller's key): its `message`
+ * and `stack` go through {@link redactSecrets}, its `error` (the API's body) is replaced by a
+ * {@link redactValue} copy. The error keeps its class and every other field; what cannot be written
+ * (a frozen error) is left as it is. Returns the error.
+ * @internal
+ */
+export function redactErrorInPlace<E>(error: E): E {
+  if (error === null || typeof error !== 'object') return error;
+  const target = error as Record<string, unknown>;
+  for (const key of ['message', 'stack'] as const) {
+    try {
+      const text = target[key];
+      if (typeof text === 'string') {
+        const redacted = redactSecrets(text);
+        if (redacted !== text) target[key] = redacted;
+      }
+    } catch {
+      // A read-only or throwing property: left as it is.
+    }
+  }
+  try {
+    if (Object.prototype.hasOwnProperty.call(target, 'error') && target['error'] != null) target['error'] = redactValue(target['error']);
+  } catch {
+    // Left as it is.
+  }
+  return error;
 }

@@ -1,4 +1,4 @@
-import { redactAndCut, redactSecrets, redactValue } from '../lib/redact.js';
+import { redactAndCut, redactErrorInPlace, redactSecrets, redactValue } from '../lib/redact.js';
 
 describe('redactSecrets', () => {
   it('should keep redacting the forms it always did', () => {
@@ -65,6 +65,29 @@ describe('redactAndCut', () => {
     expect(cut).toBe(`${'x'.repeat(990)} sk-***`);
     expect(redactAndCut('y'.repeat(20), 10)).toBe(`${'y'.repeat(10)}…`);
   });
+
+  it('should read a bounded text whatever the size, never showing a key cut at the bound', () => {
+    const limit = 1000;
+    const bound = 2 * limit + 4096;
+    // Keys shrink when redacted, pulling later text forward: a key that the first cut splits must
+    // not show in part, whatever comes before it.
+    for (const before of [0, 10, 26]) {
+      // Each key shrinks by ~200 characters: 26 of them pull the first cut into the first 1,000.
+      const keys = ` sk-${'k'.repeat(200)}`.repeat(before);
+      const pad = 'x'.repeat(bound - keys.length - 6);
+      const text = `${keys} ${pad} sk-proj-SECRETSECRETSECRET ${'tail '.repeat(1_000_000)}`;
+      // Whole, it is a key like any other.
+      expect(redactSecrets(text.slice(0, bound + 30))).toContain(' sk-*** tail');
+      // The first cut leaves `sk-p`, which no pattern takes for a key.
+      expect(text.slice(bound - 4, bound)).toBe('sk-p');
+      const cut = redactAndCut(text, limit);
+      expect(cut).not.toMatch(/sk-p|SECRET|kkk/);
+      expect(cut.length).toBeLessThanOrEqual(limit + 1);
+    }
+    // Megabytes are cut before the redaction reads them.
+    const huge = redactAndCut(`Bearer ${'a'.repeat(5_000_000)}`, 100);
+    expect(huge).toBe('Bearer ***…');
+  });
 });
 
 describe('redactValue', () => {
@@ -111,6 +134,23 @@ describe('redactValue', () => {
     expect(long.startsWith('sk-*** zzz')).toBe(true);
     expect(long.length).toBe(10_001);
 
+    // 64 KiB of text in all: a body of megabytes keeps at most that much.
+    const many = redactValue(Array.from({ length: 500 }, () => 'w'.repeat(10_000))) as string[];
+    const kept = many.filter((text) => text !== '[Truncated]').reduce((total, text) => total + text.length, 0);
+    expect(kept).toBeLessThanOrEqual(64 * 1024 + 10);
+    expect(kept).toBeGreaterThan(60 * 1024);
+    expect(many.length).toBe(500);
+    expect(many[499]).toBe('[Truncated]');
+
+    // A sub-object shared by two branches is copied twice, not taken for a cycle; keys that look
+    // like credentials are redacted like values.
+    const shared = { note: 'Bearer abcdef123' };
+    expect(redactValue({ x: shared, y: [shared, shared] })).toEqual({
+      x: { note: 'Bearer ***' },
+      y: [{ note: 'Bearer ***' }, { note: 'Bearer ***' }],
+    });
+    expect(redactValue({ 'sk-proj-abcdefgh1234': 1, 'Bearer abcdefgh': 2 })).toEqual({ 'sk-***': 1, 'Bearer ***': 2 });
+
     const throwing = Object.defineProperty({ ok: 1 }, 'bad', {
       enumerable: true,
       get() {
@@ -126,5 +166,37 @@ describe('redactValue', () => {
     const parsed = redactValue(JSON.parse('{"__proto__": {"polluted": "sk-abcdefgh"}}')) as Record<string, unknown>;
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
     expect(Object.getOwnPropertyDescriptor(parsed, '__proto__')?.value).toEqual({ polluted: 'sk-***' });
+  });
+});
+
+describe('redactErrorInPlace', () => {
+  class APIError extends Error {
+    constructor(
+      readonly status: number,
+      readonly error: unknown,
+      message: string,
+    ) {
+      super(message);
+    }
+  }
+
+  it("should redact another library's error in place, keeping its class and other fields", () => {
+    const body = { message: 'Incorrect API key provided: sk-proj-abcdef123456', echo: { authorization: 'Bearer sk-proj-abcdef123456' } };
+    const error = new APIError(401, body, '401 Incorrect API key provided: sk-proj-abcdef123456');
+    const same = redactErrorInPlace(error);
+    expect(same).toBe(error);
+    expect(error).toBeInstanceOf(APIError);
+    expect(error.status).toBe(401);
+    expect(error.message).toBe('401 Incorrect API key provided: sk-***');
+    expect(error.stack).not.toContain('sk-proj');
+    expect(error.error).toEqual({ message: 'Incorrect API key provided: sk-***', echo: { authorization: '***' } });
+    expect(JSON.stringify(error)).not.toContain('sk-proj');
+  });
+
+  it('should leave what it cannot write, and values that are not objects', () => {
+    const frozen = Object.freeze(new Error('sk-proj-abcdef123456'));
+    expect(redactErrorInPlace(frozen).message).toBe('sk-proj-abcdef123456');
+    expect(redactErrorInPlace('sk-proj-abcdef123456')).toBe('sk-proj-abcdef123456');
+    expect(redactErrorInPlace(null)).toBe(null);
   });
 });

@@ -12,6 +12,7 @@ import * as json from '../json.js';
 import * as chunkShape from './chunkShape.js';
 import { copyFields, newFields, writeField, type Fields, type JsonObject } from './fields.js';
 import { flatten } from './flatten.js';
+import { serverErrorOf } from '../protocol/serverError.js';
 import { PersistentVector } from './persistentVector.js';
 import { attachList, ListView } from './views.js';
 
@@ -200,7 +201,8 @@ export class ChatCompletionAccumulator {
 
   /**
    * Merges one chunk. O(size of the chunk). Throws an `InvalidChunkError` naming the field when the chunk
-   * is not shaped like a chat-completion chunk (a known field of the wrong type).
+   * is not shaped like a chat-completion chunk (a known field of the wrong type), and the server's
+   * `StreamAPIError` when it is the server's error rather than a chunk (nothing of it merged).
    */
   push(chunk: ChatCompletionChunk): void {
     if (!isObject(chunk)) {
@@ -209,8 +211,8 @@ export class ChatCompletionAccumulator {
     const record = chunk as unknown as JsonObject;
     const choices = record['choices'];
     if (choices != null && !Array.isArray(choices)) throw new InvalidChunkError('chunk.choices', choices, 'an array');
-    this.#chunkCount++;
     if (!this.#mergeKnownTopLevel(record)) this.#mergeTopLevel(record);
+    this.#chunkCount++;
 
     if (choices != null) {
       if (choices.length === 1 && this.#mergeContentOnly(choices[0])) return;
@@ -290,7 +292,11 @@ export class ChatCompletionAccumulator {
     }
     if (tier !== undefined) known++;
     if (fingerprint !== undefined) known++;
-    if (record['object'] !== undefined) known++;
+    const object = record['object'];
+    if (object !== undefined) {
+      if (object === 'error') return false; // the server's error: `#mergeTopLevel` raises it
+      known++;
+    }
     if (record['choices'] !== undefined) known++;
     if (record['obfuscation'] !== undefined) known++;
     let keys = 0;
@@ -318,8 +324,14 @@ export class ChatCompletionAccumulator {
     return true;
   }
 
-  /** Merges the top-level fields of a chunk, key by key. */
+  /**
+   * Merges the top-level fields of a chunk, key by key. A chunk that is the server's error
+   * (`{ error: … }`, vLLM's `{ object: 'error', … }`: only ever here, since its keys are not a
+   * chunk's) throws its `StreamAPIError` before anything of it is merged.
+   */
   #mergeTopLevel(record: JsonObject): void {
+    const serverError = serverErrorOf(record);
+    if (serverError !== undefined) throw serverError;
     // Azure's content-filter chunks (`id: ""`, `created: 0`, `model: ""`) never overwrite metadata.
     const filterChunk = record['id'] === '';
     for (const key in record) {
@@ -384,7 +396,7 @@ export class ChatCompletionAccumulator {
     if (!isObject(raw)) throw new InvalidChunkError(choicePath(position), raw, 'an object');
     const record = raw;
     const index = entryIndex(record['index'], position);
-    if (index < 0) throw new InvalidChunkError(`${choicePath(position)}.index`, record['index'], 'a non-negative integer');
+    if (index < 0) throw new InvalidChunkError(`${choicePath(position)}.index`, record['index'], 'a non-negative safe integer');
     let choice = this.#choices.find(index);
     if (choice === undefined) {
       choice = newChoice(index);
@@ -544,7 +556,7 @@ export class ChatCompletionAccumulator {
       let index: number;
       if (rawIndex != null) {
         index = entryIndex(rawIndex, i);
-        if (index < 0) throw new InvalidChunkError(`${toolCallAt(position, i)}.index`, rawIndex, 'a non-negative integer');
+        if (index < 0) throw new InvalidChunkError(`${toolCallAt(position, i)}.index`, rawIndex, 'a non-negative safe integer');
         call = calls.find(index);
       } else {
         // Some compatible servers omit `index`: the same `id` (or no id) continues a call, a new id

@@ -4,13 +4,14 @@
  */
 
 /**
- * A choice's or tool call's `index` (a non-negative integer); its position in the list when the
- * chunk has none (some OpenAI-compatible servers omit it); -1 when it is not a valid index.
+ * A choice's or tool call's `index` (a non-negative safe integer: 2^53 is not one, since it cannot
+ * be told from 2^53 + 1); its position in the list when the chunk has none (some OpenAI-compatible
+ * servers omit it); -1 when it is not a valid index.
  * @internal
  */
 export function entryIndex(value: unknown, position: number): number {
   if (value == null) return position;
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : -1;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : -1;
 }
 
 /** The path of a choice in an error message (built only when throwing: no string work per chunk). @internal */

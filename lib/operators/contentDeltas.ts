@@ -2,6 +2,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import * as chunkShape from '../accumulation/chunkShape.js';
 import * as json from '../json.js';
 import { InvalidChunkError } from '../errors.js';
+import { serverErrorOf } from '../protocol/serverError.js';
 import type { ChatCompletionChunk } from '../types.js';
 
 // Bound once: called per chunk, so not read from the module object per call (a CommonJS
@@ -29,7 +30,9 @@ const { isObject } = json;
  * through. What it cannot read is an error, never a skipped chunk: a chunk that is not an object,
  * `choices` that is not an array, a choice that is not an object or has an invalid `index`, and,
  * in the followed choice, a `delta` that is not an object or a `content` that is not a string
- * (`null` is no content) error with an `InvalidChunkError` naming the field.
+ * (`null` is no content) error with an `InvalidChunkError` naming the field. A value that is the
+ * server's error rather than a chunk (`{ error: … }`, vLLM's `{ object: 'error', … }`) errors with
+ * its `StreamAPIError`, as every source and the merge raise it.
  *
  * ## Example
  * ```ts
@@ -62,7 +65,12 @@ export function contentDeltas(choiceIndex = 0): OperatorFunction<ChatCompletionC
             return;
           }
           const choices = chunk['choices'];
-          if (choices == null) return;
+          if (choices == null) {
+            // No choices: a usage chunk, or the server's error (which never passes as a chunk).
+            const serverError = serverErrorOf(chunk);
+            if (serverError !== undefined) subscriber.error(serverError);
+            return;
+          }
           if (!Array.isArray(choices)) {
             subscriber.error(new InvalidChunkError('chunk.choices', choices, 'an array'));
             return;
@@ -92,7 +100,7 @@ export function contentDeltas(choiceIndex = 0): OperatorFunction<ChatCompletionC
 function deltaContent(choice: unknown, position: number, choiceIndex: number): string | InvalidChunkError | undefined {
   if (!isObject(choice)) return new InvalidChunkError(choicePath(position), choice, 'an object');
   const index = entryIndex(choice['index'], position);
-  if (index < 0) return new InvalidChunkError(`${choicePath(position)}.index`, choice['index'], 'a non-negative integer');
+  if (index < 0) return new InvalidChunkError(`${choicePath(position)}.index`, choice['index'], 'a non-negative safe integer');
   if (index !== choiceIndex) return undefined;
   const delta = choice['delta'];
   if (delta == null) return undefined; // Azure's filter-only choices have no delta

@@ -1,5 +1,9 @@
 import { Observable } from 'rxjs';
 import type { ChatCompletionChunk, ChatCompletionCreateParamsStreaming } from '../types.js';
+// The error classes are imported for the {@link}s of the documentation.
+import type { IncompleteStreamError, StreamAPIError } from '../errors.js';
+import { redactErrorInPlace } from '../redact.js';
+import { chunkSink } from './chunkSink.js';
 import { subscribeToIterable } from './iterate.js';
 
 /** The request options a client's `create` takes; `signal` is always set by the source. */
@@ -61,7 +65,13 @@ export interface FromChatCompletionOptions {
  * the connection open until the next chunk arrives.
  *
  * Errors are the SDK's own (`APIError` and its subclasses, `APIConnectionError`,
- * `APIUserAbortError` when `options.signal` aborts), passed through unchanged.
+ * `APIUserAbortError` when `options.signal` aborts), passed through with their class and fields,
+ * but with their `message`, `stack` and `error` (the API's body) redacted in place: a server or
+ * proxy that echoes the request's `Authorization` header cannot put the key in them. Three cases
+ * are the toolkit's own, as in {@link fromSSE}: a chunk that is the server's error (vLLM's
+ * `{ "object": "error", … }`) errors with {@link StreamAPIError}; a connection that breaks
+ * mid-stream (undici's `TypeError: terminated`, `ECONNRESET`) with {@link IncompleteStreamError}
+ * (`reason: 'connection-lost'`, the original as `cause`).
  *
  * ## Example
  * ```ts
@@ -116,10 +126,10 @@ export function fromChatCompletion<P extends { stream?: boolean | null } = ChatC
             result.controller?.abort();
             return;
           }
-          stopIteration = subscribeToIterable(result, subscriber);
+          stopIteration = subscribeToIterable(result, chunkSink(subscriber));
         },
         (error: unknown) => {
-          if (!subscriber.closed) subscriber.error(error);
+          if (!subscriber.closed) subscriber.error(redactErrorInPlace(error));
         },
       );
 

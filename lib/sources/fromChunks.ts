@@ -1,5 +1,6 @@
 import { Observable } from 'rxjs';
 import type { ChatCompletionChunk } from '../types.js';
+import { chunkSink } from './chunkSink.js';
 import { subscribeToIterable } from './iterate.js';
 
 /**
@@ -33,7 +34,11 @@ export type ChunkIterable<T = ChatCompletionChunk> = (AsyncIterable<T> | Iterabl
  * errors with the SDK's own error. For a source that starts a fresh request per subscription, use
  * `fromChatCompletion` or `defer(() => fromChunks(await create()))`.
  *
- * Errors thrown by the iterator (the SDK's `APIError`, an abort) pass through unchanged.
+ * Errors thrown by the iterator (the SDK's `APIError`, an abort) pass through with their class
+ * and fields, their `message`, `stack` and `error` redacted in place (see
+ * {@link fromChatCompletion}). A value that is the server's error rather than a chunk (`{ error: …
+ * }`, vLLM's `{ "object": "error", … }`) errors with a `StreamAPIError`, and a connection that
+ * breaks mid-stream with an `IncompleteStreamError` (`reason: 'connection-lost'`), as in `fromSSE`.
  *
  * ## Example
  * ```ts
@@ -61,7 +66,7 @@ export type ChunkIterable<T = ChatCompletionChunk> = (AsyncIterable<T> | Iterabl
 export function fromChunks<T = ChatCompletionChunk>(iterable: ChunkIterable<T>): Observable<T> {
   return new Observable<T>((subscriber) => {
     // The teardown calls `return()`, then `destroy()` when the iterable has one (a Node stream).
-    const stop = subscribeToIterable(iterable, subscriber);
+    const stop = subscribeToIterable(iterable, chunkSink(subscriber));
     return () => {
       if (stop()) iterable.controller?.abort();
     };

@@ -1,5 +1,5 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscriber } from 'rxjs';
-import { IncompleteStreamError } from '../errors.js';
+import { IncompleteStreamError, InvalidInputError } from '../errors.js';
 import { ChatChunkReader, SSEByteParser } from '../sse/eventParser.js';
 import {
   cancelQuietly,
@@ -10,7 +10,8 @@ import {
   type ResponseLike,
 } from '../sse/readBody.js';
 import type { ChatCompletionChunk } from '../types.js';
-import { destroyQuietly, subscribeToIterable } from './iterate.js';
+import { destroyQuietly, subscribeToIterable, type ValueSink } from './iterate.js';
+import { connectionLost } from '../http/connection.js';
 
 /**
  * What {@link fromSSE} reads: a fetch `Response`, a `ReadableStream` of bytes, an async iterable
@@ -51,7 +52,7 @@ export interface FromSSEOptions {
  * is a `Response`; one with `getReader` a `ReadableStream`; one with `Symbol.asyncIterator` an
  * async iterable. The factory form is truly cold: each subscription starts its own request.
  * A `Response` or `ReadableStream` can be read only once, so a second subscription to a
- * `fromSSE` made from one errors with a `TypeError` (use the factory form to subscribe again).
+ * `fromSSE` made from one errors with an {@link InvalidInputError} (use the factory form to subscribe again).
  *
  * Unsubscribing stops at once, not at the next chunk: it cancels the body's reader and aborts the
  * factory's signal, so the HTTP connection closes now. An async iterable gets its iterator's
@@ -70,8 +71,11 @@ export interface FromSSEOptions {
  * - a 2xx `Response` without a body → {@link IncompleteStreamError} (`reason: 'no-done'`);
  * - everything {@link sseEvents} and {@link chatChunks} raise (bad UTF-8, bad JSON, error
  *   events, a body that ends before `[DONE]`);
- * - what `fetch` or the stream itself throws (a network error, a `TypeError`) passes through
- *   unchanged;
+ * - a body that fails while it is read (the connection broke: undici's `TypeError: terminated`,
+ *   a reset socket, an `http.IncomingMessage` whose peer hung up) → {@link IncompleteStreamError}
+ *   with `reason: 'connection-lost'` and the original error as `cause` (so `toChatCompletion()`
+ *   after it carries `partial`); an abort passes as it is;
+ * - what the factory's `fetch` throws before a response (a network error) passes through unchanged;
  * - anything thrown while the pieces are parsed (a bug, an exotic piece) errors the stream with
  *   what was thrown, and stops reading, as every error above does.
  * No error carries a request header.
@@ -115,10 +119,11 @@ export function fromSSE(
   const claim = (subscriber: Subscriber<unknown>, what: string, used: boolean): boolean => {
     if (claimed || used) {
       subscriber.error(
-        new TypeError(
-          `fromSSE: this ${what} has already been read (a ${what} can be read only once); ` +
-            'pass a function `(signal) => fetch(…, { signal })` for a source you can subscribe to again',
-        ),
+        new InvalidInputError('fromSSE() input', input, `a ${what} not read before`, {
+          detail:
+            `a ${what} that has already been read (it can be read only once; ` +
+            'pass a function `(signal) => fetch(…, { signal })` for a source you can subscribe to again)',
+        }),
       );
       return false;
     }
@@ -144,13 +149,22 @@ export function fromSSE(
     }
     if (isAsyncIterable(input)) {
       // The teardown calls `return()`, then `destroy()` when the input has one (a Node stream).
-      return withSignal(signal, subscriber, () => destroyQuietly(input), () =>
-        subscribeToIterable(input, subscriber),
-      );
+      // A failed read is a connection lost mid-body, as for a Response (see `pumpReader`).
+      const body: ValueSink<Uint8Array | string> = {
+        get closed() {
+          return subscriber.closed;
+        },
+        next: (piece) => subscriber.next(piece),
+        error: (error) => subscriber.error(connectionLost(error, true)),
+        complete: () => subscriber.complete(),
+      };
+      return withSignal(signal, subscriber, () => destroyQuietly(input), () => subscribeToIterable(input, body));
     }
     subscriber.error(
-      new TypeError(
-        'fromSSE expects a Response, a ReadableStream, an AsyncIterable or a function (signal) => Promise<Response>',
+      new InvalidInputError(
+        'fromSSE() input',
+        input,
+        'a Response, a ReadableStream, an AsyncIterable or a function (signal) => Promise<Response>',
       ),
     );
     return;
@@ -239,7 +253,7 @@ function subscribeToFactory(
         return;
       }
       if (!isResponse(response)) {
-        subscriber.error(new TypeError('fromSSE: the function given did not resolve to a Response'));
+        subscriber.error(new InvalidInputError('fromSSE() factory result', response, 'a Response'));
         return;
       }
       stopBody = readResponse(response, subscriber, scheduler, () => {

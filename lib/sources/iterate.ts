@@ -1,4 +1,14 @@
-import type { Subscriber } from 'rxjs';
+/**
+ * What {@link subscribeToIterable} pushes into: a `Subscriber`, or a view of one that reads the
+ * values on their way (see `chunkSink.ts`).
+ * @internal
+ */
+export interface ValueSink<T> {
+  readonly closed: boolean;
+  next(value: T): void;
+  error(error: unknown): void;
+  complete(): void;
+}
 
 /**
  * Pushes the values of an async or sync iterable into a subscriber, stopping as soon as the
@@ -15,7 +25,7 @@ import type { Subscriber } from 'rxjs';
  */
 export function subscribeToIterable<T>(
   iterable: AsyncIterable<T> | Iterable<T>,
-  subscriber: Subscriber<T>,
+  subscriber: ValueSink<T>,
 ): () => boolean {
   let iterator: AsyncIterator<T> | Iterator<T> | undefined;
   let done = false;

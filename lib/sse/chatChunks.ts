@@ -44,7 +44,7 @@ export interface ChatChunksOptions {
  * {@link IncompleteStreamError} (`reason: 'no-done'`), unless `requireDone: false` and at least
  * one choice came and every choice that came got a `finish_reason`. A source value that is not
  * an event (`{ event, data }` with string `data`; a missing `event` reads as `'message'`) errors
- * with a `TypeError`, and anything thrown while an event is read errors the output with what was
+ * with an `InvalidInputError`, and anything thrown while an event is read errors the output with what was
  * thrown; either way the source is unsubscribed. Errors of the source pass through unchanged.
  *
  * Ignored: events of types other than `message` and `error` (`event: ping`, …) and `message`

@@ -1,10 +1,6 @@
-import {
-  IncompleteStreamError,
-  SSEParseError,
-  StreamAPIError,
-  type APIErrorBody,
-} from '../errors.js';
-import { isObject } from '../json.js';
+import { IncompleteStreamError, InvalidInputError, SSEParseError, StreamAPIError } from '../errors.js';
+import { describeType, isObject } from '../json.js';
+import { errorEventBody, serverErrorOf } from '../protocol/serverError.js';
 import { redactSecrets } from '../redact.js';
 import type { ChatCompletionChunk } from '../types.js';
 
@@ -203,7 +199,7 @@ export class SSEEventParser {
 /**
  * Bytes (or text) to events: decodes `Uint8Array` pieces as one UTF-8 stream and feeds the text
  * to the one {@link SSEEventParser}. Errors go to the sink: bad UTF-8 as {@link SSEParseError},
- * a piece that is neither bytes nor text as a `TypeError`.
+ * a piece that is neither bytes nor text as an `InvalidInputError`.
  *
  * A piece that starts and ends on a character boundary (nothing held from the previous one, last
  * byte ASCII: the common case) is decoded whole, which is several times faster than a streaming
@@ -268,7 +264,7 @@ export class SSEByteParser {
     }
     // By shape, not instanceof: typed arrays of another realm (a worker, a VM context) too.
     if (!ArrayBuffer.isView(piece) && !isArrayBuffer(piece)) {
-      sink.error(new TypeError(`sseEvents() reads Uint8Array or string pieces, but got ${describe(piece)}`));
+      sink.error(new InvalidInputError('sseEvents() piece', piece, 'a Uint8Array or a string'));
       return;
     }
     const bytes = piece;
@@ -350,7 +346,7 @@ export class ChatChunkReader {
   /**
    * Reads one event object of `chatChunks()`'s source: a `ServerSentEvent`, or anything shaped
    * like one (`event` may be left out, as other parsers do for a `message` event). Anything else
-   * errors with a `TypeError`.
+   * errors with an `InvalidInputError`.
    */
   serverSentEvent(value: unknown): void {
     const subscriber = this.subscriber;
@@ -358,11 +354,7 @@ export class ChatChunkReader {
     try {
       const { event, data } = isObject(value) ? value : {};
       if (typeof data !== 'string' || (event !== undefined && typeof event !== 'string')) {
-        subscriber.error(
-          new TypeError(
-            `chatChunks() reads server-sent events ({ event, data } with string data), but got ${describe(value)}`,
-          ),
-        );
+        subscriber.error(new InvalidInputError('chatChunks() event', value, 'a server-sent event ({ event, data } with string data)'));
         return;
       }
       this.read(event ?? 'message', data);
@@ -398,10 +390,9 @@ export class ChatChunkReader {
       );
       return;
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    if (!isObject(value)) {
       subscriber.error(
-        new SSEParseError(`An event's data is JSON but not an object (got ${got})`, {
+        new SSEParseError(`An event's data is JSON but not an object (got ${describeType(value)})`, {
           reason: 'not-an-object',
           data,
         }),
@@ -409,16 +400,12 @@ export class ChatChunkReader {
       return;
     }
     // Any `error` but null (`""` and `false` too), and vLLM's `{ "object": "error", "message", … }`.
-    const error = (value as { error?: unknown }).error;
-    if (error != null) {
-      subscriber.error(new StreamAPIError(toErrorBody(error)));
+    const serverError = serverErrorOf(value);
+    if (serverError !== undefined) {
+      subscriber.error(serverError);
       return;
     }
-    if ((value as { object?: unknown }).object === 'error') {
-      subscriber.error(new StreamAPIError(value as APIErrorBody));
-      return;
-    }
-    const chunk = value as ChatCompletionChunk;
+    const chunk = value as unknown as ChatCompletionChunk;
     if (!this.requireDone && Array.isArray(chunk.choices)) {
       for (const choice of chunk.choices as unknown[]) {
         const { index, finish_reason } = (choice ?? {}) as { index?: unknown; finish_reason?: unknown };
@@ -465,28 +452,6 @@ function incompleteMessage(events: number, requireDone: boolean, choices: Map<nu
   return `${base}, and choice ${open.join(', ')} had no finish_reason`;
 }
 
-/** The error object of an `event: error`: its data as JSON when it is, else as the message. */
-function errorEventBody(data: string): APIErrorBody | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return data === '' ? 'The server sent an error event' : data;
-  }
-  if (isObject(value)) {
-    const inner = value['error'];
-    return inner != null ? toErrorBody(inner) : (value as APIErrorBody);
-  }
-  return data;
-}
-
-/** The `error` field of a data object, as a `StreamAPIError` takes it. */
-function toErrorBody(error: unknown): APIErrorBody | string {
-  if (typeof error === 'string' && error.trim() !== '') return error;
-  if (isObject(error)) return error as APIErrorBody;
-  return { message: `The server reported an error: ${JSON.stringify(error)}` };
-}
-
 /**
  * Errors the sink with what a parse step threw, so the stream ends and its source is unsubscribed
  * (rxjs would otherwise report a throw inside a `next` callback as unhandled and read on). Once
@@ -503,14 +468,4 @@ function newDecoder(): TextDecoder {
 
 function isArrayBuffer(value: unknown): value is ArrayBuffer {
   return Object.prototype.toString.call(value) === '[object ArrayBuffer]';
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    if (typeof name !== 'string' || name === '' || name === 'Object') return 'an object';
-    return `${/^[AEIOU]/.test(name) ? 'an' : 'a'} ${name}`;
-  }
-  return `a ${typeof value}`;
 }

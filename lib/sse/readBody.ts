@@ -2,11 +2,13 @@ import type { SchedulerLike, Subscriber } from 'rxjs';
 import { HTTPStatusError, type APIErrorBody } from '../errors.js';
 import { isObject } from '../json.js';
 import { redactAndCut } from '../redact.js';
+import { connectionLost } from '../http/connection.js';
 
 /** The part of a `ReadableStreamDefaultReader` the toolkit uses. */
 export interface ByteReaderLike {
   read(): PromiseLike<{ done: boolean; value?: Uint8Array | string | undefined }>;
   cancel(reason?: unknown): PromiseLike<unknown>;
+  releaseLock?(): void;
 }
 
 /** The part of a `ReadableStream` the toolkit uses (a WHATWG stream of any realm fits). */
@@ -31,7 +33,10 @@ const ERROR_TEXT_LIMIT = 500;
 /**
  * Pushes what a reader yields into a subscriber until the stream ends or the subscriber closes.
  * Returns the teardown: it cancels the reader at once (a pending `read()` then settles, and is
- * ignored) unless the stream already ended.
+ * ignored) unless the stream already ended. Either way the reader's lock is released at the end,
+ * so the stream reads as unlocked (`body.locked === false`) once nobody reads it. A read that fails
+ * is a connection lost mid-body: it errors with an `IncompleteStreamError` (`reason:
+ * 'connection-lost'`, the original as `cause`), unless it is an abort or already the toolkit's.
  * @internal
  */
 export function pumpReader(
@@ -43,8 +48,9 @@ export function pumpReader(
   const fail = (error: unknown): void => {
     if (stopped || subscriber.closed) return;
     stopped = true;
+    releaseQuietly(reader);
     onEnd();
-    subscriber.error(error);
+    subscriber.error(connectionLost(error, true));
   };
   const pump = (): void => {
     let pending: PromiseLike<{ done: boolean; value?: Uint8Array | string | undefined }>;
@@ -58,6 +64,7 @@ export function pumpReader(
       if (stopped || subscriber.closed) return;
       if (result.done) {
         stopped = true;
+        releaseQuietly(reader);
         onEnd();
         subscriber.complete();
         return;
@@ -71,7 +78,17 @@ export function pumpReader(
     if (stopped) return;
     stopped = true;
     cancelQuietly(reader);
+    releaseQuietly(reader);
   };
+}
+
+/** Releases a reader's lock and ignores a failure (a reader of another kind, already released). */
+function releaseQuietly(reader: ByteReaderLike): void {
+  try {
+    reader.releaseLock?.();
+  } catch {
+    // Nothing to release.
+  }
 }
 
 /** Cancels a reader or stream and ignores how that settles (nobody is listening any more). */

@@ -29,7 +29,7 @@ import { SSEByteParser } from './eventParser.js';
  * `Uint8Array` pieces are decoded as one UTF-8 stream, so a character split across pieces
  * survives; bytes that are not UTF-8 error with {@link SSEParseError} (`reason: 'invalid-utf8'`),
  * as does a body that ends inside a character. String pieces are taken as already decoded. Any
- * other piece errors with a `TypeError`. Each piece is scanned once: the work per piece is
+ * other piece errors with an `InvalidInputError`. Each piece is scanned once: the work per piece is
  * O(piece), however long the event it belongs to.
  *
  * At the end of the stream an event that lacks its closing blank line is discarded, as the

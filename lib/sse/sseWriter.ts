@@ -1,5 +1,6 @@
 import { Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
-import { InvalidChunkError, type APIErrorBody } from '../errors.js';
+import { InvalidChunkError, InvalidInputError, type APIErrorBody } from '../errors.js';
+import { serverErrorOf } from '../protocol/serverError.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { redactSecrets } from '../redact.js';
 import { isObject } from '../json.js';
@@ -51,9 +52,15 @@ export function defaultErrorBody(error: unknown): APIErrorBody {
   return body;
 }
 
-/** One chunk as a `data:` event. Throws an `InvalidChunkError` when the value is not a JSON object. */
+/**
+ * One chunk as a `data:` event. Throws an `InvalidChunkError` when the value is not a JSON object,
+ * and the server's `StreamAPIError` when it is the server's error rather than a chunk (`{ error: … }`,
+ * vLLM's `{ object: 'error', … }`): a relay writes that as a redacted error event, never as a chunk.
+ */
 export function chunkEvent(chunk: ChatCompletionChunk): string {
   if (!isObject(chunk)) throw new InvalidChunkError('chunk', chunk, 'an object');
+  const serverError = serverErrorOf(chunk);
+  if (serverError !== undefined) throw serverError;
   // JSON.stringify escapes CR and LF inside strings, so one event is always one `data:` line.
   return `data: ${JSON.stringify(chunk)}\n\n`;
 }
@@ -81,7 +88,9 @@ export function sseText(
 ): Observable<string> {
   const keepAliveMs = options.keepAliveMs ?? 0;
   if (!(keepAliveMs >= 0) || !Number.isFinite(keepAliveMs)) {
-    throw new RangeError(`keepAliveMs must be a finite number >= 0, got ${String(options.keepAliveMs)}`);
+    throw new InvalidInputError('options.keepAliveMs', options.keepAliveMs, 'a finite number of ms >= 0', {
+      detail: String(options.keepAliveMs),
+    });
   }
   return new Observable<string>((subscriber) => {
     const fail = (error: unknown): void => {

@@ -1,5 +1,6 @@
 import type { ChatCompletionChunk } from '../types.js';
-import { chunkEvent, DONE_EVENT } from '../sse/sseWriter.js';
+import { StreamAPIError } from '../errors.js';
+import { chunkEvent, DONE_EVENT, errorEvent } from '../sse/sseWriter.js';
 
 /**
  * Writes chunks as the body of a streamed response: the exact text the API sends.
@@ -13,7 +14,11 @@ import { chunkEvent, DONE_EVENT } from '../sse/sseWriter.js';
  * ```
  *
  * One `data: {json}` event per chunk, each followed by a blank line, then `data: [DONE]`: the
- * same writer as `toSSE`, all at once. A value that is not a chunk object throws an `InvalidChunkError`.
+ * same writer as `toSSE`, all at once. A value that is the server's error rather than a chunk
+ * (`{ error: { message, type, code } }`, vLLM's `{ object: 'error', … }`) is written as `toSSE`
+ * writes it, as a last `data: {"error": …}` event (redacted, no `[DONE]` after it): the way to
+ * script a server that fails mid-stream. A value that is not a chunk object throws an
+ * `InvalidChunkError`.
  *
  * ## Example
  * ```ts
@@ -35,7 +40,15 @@ import { chunkEvent, DONE_EVENT } from '../sse/sseWriter.js';
  */
 export function toSSEText(chunks: Iterable<ChatCompletionChunk>): string {
   const events: string[] = [];
-  for (const chunk of chunks) events.push(chunkEvent(chunk));
+  for (const chunk of chunks) {
+    try {
+      events.push(chunkEvent(chunk));
+    } catch (error) {
+      if (!(error instanceof StreamAPIError)) throw error;
+      events.push(errorEvent(error));
+      return events.join('');
+    }
+  }
   events.push(DONE_EVENT);
   return events.join('');
 }

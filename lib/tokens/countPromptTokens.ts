@@ -1,3 +1,4 @@
+import { isObject } from '../json.js';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from '../types.js';
 import type { BytePairEncoder } from './bpe.js';
 import { encodingForModel, type EncodingName, type EncodingOptions } from './encodingForModel.js';
@@ -23,15 +24,11 @@ const FUNCTION_END = 12;
 
 type Counter = (text: string) => number;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** The text of a `content` given as parts: its `text` parts (and `refusal` parts); images, audio and files are not counted. */
 function countParts(parts: readonly unknown[], count: Counter): number {
   let total = 0;
   for (const part of parts) {
-    if (!isRecord(part)) continue;
+    if (!isObject(part)) continue;
     if (part.type === 'text' && typeof part.text === 'string') total += count(part.text);
     else if (part.type === 'refusal' && typeof part.refusal === 'string') total += count(part.refusal);
   }
@@ -40,8 +37,8 @@ function countParts(parts: readonly unknown[], count: Counter): number {
 
 /** A call's name and arguments (a function call) or name and input (a custom tool call). */
 function countCall(call: unknown, count: Counter): number {
-  if (!isRecord(call)) return 0;
-  const body = isRecord(call.function) ? call.function : isRecord(call.custom) ? call.custom : call;
+  if (!isObject(call)) return 0;
+  const body = isObject(call.function) ? call.function : isObject(call.custom) ? call.custom : call;
   let total = 0;
   if (typeof body.name === 'string') total += count(body.name);
   if (typeof body.arguments === 'string') total += count(body.arguments);
@@ -50,7 +47,7 @@ function countCall(call: unknown, count: Counter): number {
 }
 
 function countMessage(message: unknown, count: Counter): number {
-  if (!isRecord(message)) {
+  if (!isObject(message)) {
     throw new TypeError(`countPromptTokens expects message objects, got ${message === null ? 'null' : typeof message}`);
   }
   let total = TOKENS_PER_MESSAGE;
@@ -81,20 +78,20 @@ function schemaType(type: unknown): string {
 }
 
 function countTool(tool: unknown, count: Counter, functionInit: number): number {
-  if (!isRecord(tool)) throw new TypeError('countPromptTokens expects tool objects');
-  const definition = isRecord(tool.function) ? tool.function : isRecord(tool.custom) ? tool.custom : tool;
+  if (!isObject(tool)) throw new TypeError('countPromptTokens expects tool objects');
+  const definition = isObject(tool.function) ? tool.function : isObject(tool.custom) ? tool.custom : tool;
   const name = typeof definition.name === 'string' ? definition.name : '';
   const description = typeof definition.description === 'string' ? definition.description : '';
   let total = functionInit + count(`${name}:${withoutFinalPeriod(description)}`);
   const parameters = definition.parameters;
-  const properties = isRecord(parameters) && isRecord(parameters.properties) ? parameters.properties : {};
+  const properties = isObject(parameters) && isObject(parameters.properties) ? parameters.properties : {};
   const keys = Object.keys(properties);
   if (keys.length > 0) {
     total += PROPERTY_INIT;
     for (const key of keys) {
       total += PROPERTY_KEY;
       const property = properties[key];
-      const schema = isRecord(property) ? property : {};
+      const schema = isObject(property) ? property : {};
       if (Array.isArray(schema.enum)) {
         total += ENUM_INIT;
         for (const item of schema.enum) total += ENUM_ITEM + count(String(item));

@@ -6,6 +6,7 @@ import type {
   CompletionUsage,
 } from '../types.js';
 import { REASONING_FIELDS } from '../accumulation/chunkShape.js';
+import { isRecord } from '../json.js';
 import type { BytePairEncoder } from './bpe.js';
 import { countPromptTokens } from './countPromptTokens.js';
 import { encodingForModel, type EncodingName, type EncodingOptions } from './encodingForModel.js';
@@ -34,10 +35,6 @@ const TOOL_CALL_TOKENS = 7;
 const REFUSAL_TOKENS = 1;
 
 type Counter = (text: string) => number;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
 
 /** Generated tokens of one message, and how many of them are reasoning text. */
 interface OutputCount {

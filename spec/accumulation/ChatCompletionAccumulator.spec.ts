@@ -285,7 +285,7 @@ describe('ChatCompletionAccumulator', () => {
       acc.push(chunk([delta({ content: '' })]));
       expect(acc.snapshot()).toBe(before);
       expect(() => acc.push(chunk([delta({ content: 42 })]))).toThrow(/chunk\.choices\[0\]\.delta\.content must be a string, got a number/);
-      expect(() => acc.push(chunk([{ index: '0', delta: { content: 'x' } }]))).toThrow(/chunk\.choices\[0\]\.index must be a non-negative integer/);
+      expect(() => acc.push(chunk([{ index: '0', delta: { content: 'x' } }]))).toThrow(/chunk\.choices\[0\]\.index must be a non-negative safe integer/);
       acc.push(chunk([delta({ content: 'h' }, { finish_reason: 'stop' }), delta({ content: 'C' }, { index: 1, finish_reason: 'stop' })]));
       const completion = acc.toChatCompletion() as unknown as { choices: Array<Record<string, unknown> & { message: Record<string, unknown> }> };
       expect(completion.choices.map((c) => c.message['content'])).toEqual(['abcdefgh', 'ABC']);
@@ -490,10 +490,15 @@ describe('ChatCompletionAccumulator', () => {
         /tool_calls\[0\]\.function\.arguments must be a string/,
       );
       expect(() => merge(chunk([delta({}, { logprobs: { content: 'x' } })]))).toThrow(/logprobs\.content must be an array/);
-      expect(() => merge(chunk([delta({}, { index: -1 })]))).toThrow(/chunk\.choices\[0\]\.index must be a non-negative integer, got a number/);
-      expect(() => merge(chunk([delta({ role: 'assistant' }), delta({}, { index: '1' })]))).toThrow(/chunk\.choices\[1\]\.index must be a non-negative integer, got a string/);
+      expect(() => merge(chunk([delta({}, { index: -1 })]))).toThrow(/chunk\.choices\[0\]\.index must be a non-negative safe integer, got a number/);
+      expect(() => merge(chunk([delta({ role: 'assistant' }), delta({}, { index: '1' })]))).toThrow(/chunk\.choices\[1\]\.index must be a non-negative safe integer, got a string/);
+      // 2^53 is an integer, but not a safe one: 2^53 + 1 would read as the same index.
+      expect(() => merge(chunk([delta({}, { index: 2 ** 53 })]))).toThrow(/chunk\.choices\[0\]\.index must be a non-negative safe integer, got a number/);
+      expect(() => merge(chunk([delta({ tool_calls: [{ index: 2 ** 53 }] })]))).toThrow(
+        /chunk\.choices\[0\]\.delta\.tool_calls\[0\]\.index must be a non-negative safe integer/,
+      );
       expect(() => merge(chunk([delta({ tool_calls: [{ index: 0 }, { index: 1.5 }] })]))).toThrow(
-        /chunk\.choices\[0\]\.delta\.tool_calls\[1\]\.index must be a non-negative integer/,
+        /chunk\.choices\[0\]\.delta\.tool_calls\[1\]\.index must be a non-negative safe integer/,
       );
       expect(() => merge(chunk([delta({ tool_calls: [{ index: 0, function: { name: 3 } }] })]))).toThrow(
         /chunk\.choices\[0\]\.delta\.tool_calls\[0\]\.function\.name must be a string, got a number/,

@@ -99,9 +99,11 @@ describe('e2e: fetch and fromSSE against the local server', () => {
       expect(error.partial?.choices[0]?.message.content).toBe('1, 2, 3, 4, 5, 6, 7, 8, 9, 10.');
     });
 
-    it("should pass fetch's error through for drop, keeping the partial answer", async () => {
+    it("should raise IncompleteStreamError connection-lost for drop, with fetch's TypeError as cause and the partial answer", async () => {
       const error = await errorOf(withFault('drop'));
-      expect(error.name).toBe('TypeError');
+      expect(error).toBeInstanceOf(IncompleteStreamError);
+      expect((error as IncompleteStreamError).reason).toBe('connection-lost');
+      expect((error.cause as Error).name).toBe('TypeError');
       expect(error.partial?.choices[0]?.message.content).toBe('1,');
     });
   });

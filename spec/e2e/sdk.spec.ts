@@ -6,6 +6,7 @@ import { usage } from '../../lib/operators/usage.js';
 import { fromChatCompletion } from '../../lib/sources/fromChatCompletion.js';
 import { startMockServer, type MockServer } from '../../lib/testing/startMockServer.js';
 import type { ChatCompletion } from '../../lib/types.js';
+import { IncompleteStreamError } from '../../lib/errors.js';
 import { NOTEBOOK_PROMPT, ONE_TO_HUNDRED, errorOf, until, user } from '../helpers/notebook.js';
 
 
@@ -155,9 +156,11 @@ describe('e2e: the openai SDK against the local server', () => {
       expect(error.partial?.choices[0]?.message.content).toBe('1,');
     });
 
-    it("should raise fetch's TypeError for drop, keeping the partial answer", async () => {
+    it('should raise IncompleteStreamError connection-lost for drop, with the SDK\'s TypeError as cause and the partial answer', async () => {
       const error = await errorOf(withFault('drop'));
-      expect(error.name).toBe('TypeError');
+      expect(error).toBeInstanceOf(IncompleteStreamError);
+      expect((error as IncompleteStreamError).reason).toBe('connection-lost');
+      expect((error.cause as Error).name).toBe('TypeError');
       expect(error.partial?.choices[0]?.message.content).toBe('1,');
     });
 

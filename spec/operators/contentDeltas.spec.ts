@@ -86,7 +86,8 @@ describe('contentDeltas', () => {
       ['a choice that is not an object', { ...chunk(null), choices: [7] }, 'chunk.choices[0] must be an object, got a number'],
       ['a choice that is an array', { ...chunk(null), choices: [['x']] }, 'chunk.choices[0] must be an object, got an array'],
       ['a delta that is an array', { ...chunk(null), choices: [{ index: 0, delta: ['x'] }] }, 'chunk.choices[0].delta must be an object, got an array'],
-      ['an invalid index', { ...chunk(null), choices: [{ index: -1, delta: { content: 'x' } }] }, 'chunk.choices[0].index must be a non-negative integer, got a number'],
+      ['an invalid index', { ...chunk(null), choices: [{ index: -1, delta: { content: 'x' } }] }, 'chunk.choices[0].index must be a non-negative safe integer, got a number'],
+      ['an index beyond the safe integers', { ...chunk(null), choices: [{ index: 2 ** 53, delta: { content: 'x' } }] }, 'chunk.choices[0].index must be a non-negative safe integer, got a number'],
       ['a delta that is not an object', { ...chunk(null), choices: [{ index: 0, delta: 'x' }] }, 'chunk.choices[0].delta must be an object, got a string'],
       ['a content that is not a string', chunk({ content: 42 as unknown as string }), 'chunk.choices[0].delta.content must be a string, got a number'],
     ];

@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import * as fc from 'fast-check';
-import { asyncScheduler, from, lastValueFrom, toArray, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, from, lastValueFrom, take, toArray, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import * as errors from '../../lib/errors.js';
 import {
   ChatStreamError,
@@ -158,16 +159,16 @@ describe('fromSSE', () => {
       const fromResponse = fromSSE(new Response(BODY));
       await expect(collect(fromResponse)).resolves.toEqual([A, B, C]);
       const again = await errorOf(fromResponse);
-      expect(again).toBeInstanceOf(TypeError);
+      expect(again).toBeInstanceOf(errors.InvalidInputError);
       expect((again as Error).message).toMatch(/already been read.*signal/);
 
       const fromStream = fromSSE(streamOf(encoder.encode(BODY)));
       await expect(collect(fromStream)).resolves.toEqual([A, B, C]);
-      await expect(errorOf(fromStream)).resolves.toBeInstanceOf(TypeError);
+      await expect(errorOf(fromStream)).resolves.toBeInstanceOf(errors.InvalidInputError);
 
       const used = new Response(BODY);
       await used.text();
-      await expect(errorOf(fromSSE(used))).resolves.toBeInstanceOf(TypeError);
+      await expect(errorOf(fromSSE(used))).resolves.toBeInstanceOf(errors.InvalidInputError);
     });
 
     it('should recognise a Response by its shape, and read it once', async () => {
@@ -185,13 +186,17 @@ describe('fromSSE', () => {
       };
       const source = fromSSE(responseLike);
       await expect(collect(source)).resolves.toEqual([A, B, C]);
-      await expect(errorOf(source)).resolves.toBeInstanceOf(TypeError);
+      await expect(errorOf(source)).resolves.toBeInstanceOf(errors.InvalidInputError);
       expect(readers).toBe(1);
     });
 
-    it('should error with a TypeError on an input it does not know', async () => {
-      await expect(errorOf(fromSSE({} as never))).resolves.toBeInstanceOf(TypeError);
-      await expect(errorOf(fromSSE((() => Promise.resolve({})) as never))).resolves.toBeInstanceOf(TypeError);
+    it('should error with an InvalidInputError on an input it does not know', async () => {
+      const unknown = await errorOf(fromSSE({} as never));
+      expect(unknown).toBeInstanceOf(errors.InvalidInputError);
+      expect(unknown).toMatchObject({ path: 'fromSSE() input', got: 'an object' });
+      const factory = await errorOf(fromSSE((() => Promise.resolve(new Map())) as never));
+      expect(factory).toBeInstanceOf(errors.InvalidInputError);
+      expect(factory).toMatchObject({ path: 'fromSSE() factory result', got: 'a Map' });
     });
 
     it('should error with IncompleteStreamError on a 2xx Response without a body', async () => {
@@ -212,7 +217,7 @@ describe('fromSSE', () => {
       ).resolves.toBe(failure);
     });
 
-    it('should pass an error of the stream through unchanged', async () => {
+    it('should error with IncompleteStreamError connection-lost when the body fails, the failure as cause', async () => {
       const failure = new TypeError('terminated');
       let sent = false;
       const stream = new ReadableStream<Uint8Array>({
@@ -223,7 +228,65 @@ describe('fromSSE', () => {
           } else controller.error(failure);
         },
       });
-      await expect(errorOf(fromSSE(stream))).resolves.toBe(failure);
+      const error = await errorOf(fromSSE(stream));
+      expect(error).toBeInstanceOf(IncompleteStreamError);
+      expect(error).toMatchObject({ reason: 'connection-lost', cause: failure });
+      expect((error as Error).message).toBe('The connection was lost while the stream was read: terminated');
+      // Through the merge, what came is kept.
+      let again = false;
+      const cut = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (!again) {
+            again = true;
+            controller.enqueue(encoder.encode(sse(A)));
+          } else controller.error(failure);
+        },
+      });
+      const merged = await errorOf(fromSSE(new Response(cut)).pipe(toChatCompletion()));
+      expect(merged).toMatchObject({ reason: 'connection-lost' });
+      expect((merged as errors.ChatStreamError).partial?.choices[0]?.message.content).toBe('Hello');
+    });
+
+    it('should error with IncompleteStreamError connection-lost when an async iterable body fails', async () => {
+      const failure = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      async function* body(): AsyncGenerator<Uint8Array> {
+        yield encoder.encode(sse(A));
+        throw failure;
+      }
+      const error = await errorOf(fromSSE(body()));
+      expect(error).toBeInstanceOf(IncompleteStreamError);
+      expect(error).toMatchObject({ reason: 'connection-lost', cause: failure });
+    });
+
+    it('should pass an abort of the body through as it is', async () => {
+      const abort = new DOMException('This operation was aborted', 'AbortError');
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.error(abort);
+        },
+      });
+      await expect(errorOf(fromSSE(stream))).resolves.toBe(abort);
+    });
+
+    it('should release the reader of a Response it stops reading, and of one it read to the end', async () => {
+      const endless = new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(encoder.encode(sse(A)));
+          },
+        }),
+      );
+      const seen = await lastValueFrom(fromSSE(endless).pipe(take(1), toArray()));
+      expect(seen).toEqual([A]);
+      expect(endless.body?.locked).toBe(false);
+
+      const whole = new Response(BODY);
+      await collect(fromSSE(whole));
+      expect(whole.body?.locked).toBe(false);
+
+      const failed = new Response(sse(A));
+      await errorOf(fromSSE(failed));
+      expect(failed.body?.locked).toBe(false);
     });
   });
 

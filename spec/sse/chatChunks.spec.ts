@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import { from } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import * as errors from '../../lib/errors.js';
-import { IncompleteStreamError, SSEParseError, StreamAPIError } from '../../lib/errors.js';
+import { IncompleteStreamError, InvalidInputError, SSEParseError, StreamAPIError } from '../../lib/errors.js';
 import { chatChunks, type ChatChunksOptions } from '../../lib/sse/chatChunks.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ChatCompletionChunk, ServerSentEvent } from '../../lib/types.js';
@@ -246,12 +246,12 @@ describe('chatChunks', () => {
     }
   });
 
-  it('should error with a TypeError on a value that is not an event', () => {
+  it('should error with an InvalidInputError on a value that is not an event', () => {
     for (const value of [null, 42, 'data: {}', { event: 'message', data: 42 }, { event: 7, data: '{}' }]) {
       const { error, values } = run([evOf(A), value as unknown as ServerSentEvent, ev('[DONE]')]);
       expect(values).toEqual([A]);
-      expect(error).toBeInstanceOf(TypeError);
-      expect((error as Error).message).toMatch(/^chatChunks\(\) reads server-sent events/);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect((error as Error).message).toMatch(/^Invalid input: chatChunks\(\) event must be a server-sent event/);
     }
   });
 

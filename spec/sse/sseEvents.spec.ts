@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { from, take, tap, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { SSEParseError } from '../../lib/errors.js';
+import { InvalidInputError, SSEParseError } from '../../lib/errors.js';
 import { SSEEventParser } from '../../lib/sse/eventParser.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ServerSentEvent } from '../../lib/types.js';
@@ -293,10 +293,13 @@ describe('sseEvents', () => {
     expect((failure as SSEParseError).message).toContain(`bytes ${start.length + 2 + split.length}–${start.length + 2 + split.length + 3}`);
   });
 
-  it('should error with a TypeError on a piece that is neither bytes nor text', () => {
-    expect(() => parse([42 as unknown as string])).toThrow(TypeError);
-    expect(() => parse([{ data: 'x' } as unknown as string])).toThrow('sseEvents() reads Uint8Array or string pieces, but got an object');
-    expect(() => parse([[1] as unknown as string])).toThrow('sseEvents() reads Uint8Array or string pieces, but got an Array');
+  it('should error with an InvalidInputError on a piece that is neither bytes nor text', () => {
+    expect(() => parse([42 as unknown as string])).toThrow(InvalidInputError);
+    expect(() => parse([{ data: 'x' } as unknown as string])).toThrow(
+      'Invalid input: sseEvents() piece must be a Uint8Array or a string, got an object',
+    );
+    expect(() => parse([[1] as unknown as string])).toThrow('sseEvents() piece must be a Uint8Array or a string, got an array');
+    expect(() => parse([new Map() as unknown as string])).toThrow('got a Map');
   });
 
   it('should accept other views of bytes (ArrayBuffer, Buffer, DataView)', () => {

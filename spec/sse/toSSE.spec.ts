@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { defer, lastValueFrom, NEVER, of, Subject, throwError, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { HTTPStatusError, StreamAPIError } from '../../lib/errors.js';
+import { HTTPStatusError, InvalidInputError, StreamAPIError } from '../../lib/errors.js';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
 import { toSSE } from '../../lib/sse/toSSE.js';
 import { buildChunks } from '../../lib/testing/buildChunks.js';
@@ -236,8 +236,8 @@ describe('toSSE', () => {
   });
 
   it('should reject a keepAliveMs that is not a number >= 0', () => {
-    expect(() => toSSE(of(a), { keepAliveMs: -1 })).toThrow(RangeError);
-    expect(() => toSSE(of(a), { keepAliveMs: Number.NaN })).toThrow(RangeError);
+    expect(() => toSSE(of(a), { keepAliveMs: -1 })).toThrow(InvalidInputError);
+    expect(() => toSSE(of(a), { keepAliveMs: Number.NaN })).toThrow('options.keepAliveMs must be a finite number of ms >= 0, got NaN');
   });
 
   it('should give back the same chunks through fromSSE (property)', async () => {
