@@ -4,6 +4,7 @@
  * two always agree (ids, text, tool calls, usage).
  * @internal
  */
+import { InvalidInputError } from '../errors.js';
 import type { ChatCompletion, ChatCompletionChunk, CompletionUsage } from '../types.js';
 import { completionId, randomInt, randomString, seededRandom, systemFingerprint, toolCallId, type Random } from './random.js';
 import { estimateUsageFor, tokenPieces } from './tokenize.js';
@@ -83,18 +84,18 @@ export interface ReplyPlan {
 const FINISH_REASONS: ReadonlySet<string> = new Set(['stop', 'length', 'tool_calls', 'content_filter', 'function_call']);
 
 function checkOptions(text: unknown, options: BuildChunksOptions): void {
-  if (typeof text !== 'string') throw new TypeError(`buildChunks: text must be a string, got ${typeof text}`);
+  if (typeof text !== 'string') throw new InvalidInputError('buildChunks() text', text, 'a string');
   const n = options.n ?? 1;
-  if (!Number.isInteger(n) || n < 1 || n > 128) throw new RangeError(`buildChunks: n must be an integer from 1 to 128, got ${String(options.n)}`);
+  if (!Number.isInteger(n) || n < 1 || n > 128) throw new InvalidInputError('buildChunks() options.n', options.n, 'an integer from 1 to 128', { detail: String(options.n) });
   const prompt = options.promptTokens ?? 0;
   if (!Number.isInteger(prompt) || prompt < 0) {
-    throw new RangeError(`buildChunks: promptTokens must be a whole number >= 0, got ${String(options.promptTokens)}`);
+    throw new InvalidInputError('buildChunks() options.promptTokens', options.promptTokens, 'a whole number >= 0', { detail: String(options.promptTokens) });
   }
   if (options.format !== undefined && options.format !== 'today' && options.format !== 'classic') {
-    throw new RangeError(`buildChunks: format must be 'today' or 'classic', got ${String(options.format)}`);
+    throw new InvalidInputError('buildChunks() options.format', options.format, "'today' or 'classic'", { detail: String(options.format) });
   }
   if (options.finishReason !== undefined && !FINISH_REASONS.has(options.finishReason)) {
-    throw new RangeError(`buildChunks: unknown finishReason ${String(options.finishReason)}`);
+    throw new InvalidInputError('buildChunks() options.finishReason', options.finishReason, 'a finish reason of the API', { detail: String(options.finishReason) });
   }
 }
 
@@ -103,7 +104,7 @@ function toolCallList(toolCall: BuildChunksOptions['toolCall']): readonly MockTo
   const list = Array.isArray(toolCall) ? (toolCall as readonly MockToolCall[]) : [toolCall as MockToolCall];
   for (const call of list) {
     if (call === null || typeof call !== 'object' || typeof call.name !== 'string' || call.name === '') {
-      throw new TypeError('buildChunks: each toolCall needs a non-empty string `name`');
+      throw new InvalidInputError('buildChunks() options.toolCall', call, 'an object with a non-empty string `name`');
     }
   }
   return list;

@@ -13,7 +13,7 @@ import {
   type SchedulerAction,
   type SchedulerLike,
 } from 'rxjs';
-import { StreamAPIError, type APIErrorBody } from '../errors.js';
+import { InvalidInputError, StreamAPIError, type APIErrorBody } from '../errors.js';
 import { pipeSSE } from '../sse/pipeSSE.js';
 import { redactSecrets } from '../redact.js';
 import type { ChatCompletionChunk } from '../types.js';
@@ -134,15 +134,15 @@ function resolveTiming(timing: MockServerOptions['timing']): Required<MockTiming
   if (timing === undefined || timing === 'realistic') return REALISTIC;
   if (timing === 'instant') return INSTANT;
   if (timing === null || typeof timing !== 'object') {
-    throw new TypeError(`startMockServer: timing must be 'realistic', 'instant' or an object, got ${String(timing)}`);
+    throw new InvalidInputError('startMockServer() options.timing', timing, "'realistic', 'instant' or an object", { detail: String(timing) });
   }
   const resolved = { ...REALISTIC, ...timing };
   for (const [key, value] of Object.entries(resolved)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new RangeError(`startMockServer: timing.${key} must be a finite number >= 0, got ${String(value)}`);
+      throw new InvalidInputError(`startMockServer() options.timing.${key}`, value, 'a finite number >= 0', { detail: String(value) });
     }
   }
-  if (resolved.jitter > 1) throw new RangeError(`startMockServer: timing.jitter must be at most 1, got ${resolved.jitter}`);
+  if (resolved.jitter > 1) throw new InvalidInputError('startMockServer() options.timing.jitter', resolved.jitter, 'at most 1', { detail: String(resolved.jitter) });
   return resolved;
 }
 
@@ -225,7 +225,7 @@ function parseRequest(text: string): MockChatRequest {
 function normaliseReply(reply: MockReply | null | undefined): MockReplyObject | undefined {
   if (reply === null || reply === undefined) return undefined;
   if (typeof reply === 'string') return { content: reply };
-  if (typeof reply !== 'object') throw new TypeError(`options.reply must return a string or { content, toolCalls }, got ${typeof reply}`);
+  if (typeof reply !== 'object') throw new InvalidInputError('startMockServer() options.reply result', reply, 'a string or { content, toolCalls }');
   return reply;
 }
 
@@ -306,14 +306,14 @@ export async function startMockServer(
   const seed = options.seed ?? 1;
   const faultAfter = options.faultAfterChunks ?? 3;
   if (!Number.isInteger(faultAfter) || faultAfter < 0) {
-    throw new RangeError(`startMockServer: faultAfterChunks must be a whole number >= 0, got ${String(options.faultAfterChunks)}`);
+    throw new InvalidInputError('startMockServer() options.faultAfterChunks', options.faultAfterChunks, 'a whole number >= 0', { detail: String(options.faultAfterChunks) });
   }
   const keepAliveTimeout = options.keepAliveTimeout ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
   if (typeof keepAliveTimeout !== 'number' || !Number.isFinite(keepAliveTimeout) || keepAliveTimeout < 0) {
-    throw new RangeError(`startMockServer: keepAliveTimeout must be a finite number of ms >= 0, got ${String(options.keepAliveTimeout)}`);
+    throw new InvalidInputError('startMockServer() options.keepAliveTimeout', options.keepAliveTimeout, 'a finite number of ms >= 0', { detail: String(options.keepAliveTimeout) });
   }
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) {
-    throw new TypeError('startMockServer: apiKey must be a non-empty string');
+    throw new InvalidInputError('startMockServer() options.apiKey', options.apiKey, 'a non-empty string');
   }
   const expectedAuth = options.apiKey === undefined ? undefined : Buffer.from(`Bearer ${options.apiKey}`);
   const models = options.models ?? DEFAULT_MODELS;
@@ -369,7 +369,7 @@ export async function startMockServer(
     }
     const fault = faultQueue !== undefined ? faultQueue.shift() : typeof options.faults === 'function' ? options.faults(request) : undefined;
     if (fault === null || fault === undefined) return undefined;
-    if (!FAULTS.includes(fault)) throw new TypeError(`options.faults gave an unknown fault '${String(fault)}'`);
+    if (!FAULTS.includes(fault)) throw new InvalidInputError('startMockServer() options.faults', fault, `one of ${FAULTS.join(', ')}`, { detail: `'${String(fault)}'` });
     return fault;
   };
 
@@ -455,8 +455,8 @@ export async function startMockServer(
     try {
       promptTokens = countPromptTokens(request.messages, request.model, request.tools);
     } catch (error) {
-      // The counter rejects malformed messages and tools with a TypeError: the request's fault.
-      if (error instanceof TypeError) throw badRequest(`Invalid request: ${error.message}`);
+      // The counter rejects malformed messages and tools with an InvalidInputError: the request's fault.
+      if (error instanceof InvalidInputError) throw badRequest(`Invalid request: ${error.message}`);
       throw error;
     }
     const plan = planReply(content, {

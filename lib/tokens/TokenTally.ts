@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors.js';
 import { advance, toBinary, type BytePairEncoder } from './bpe.js';
 import type { EncodingName } from './encodingForModel.js';
 
@@ -352,7 +353,7 @@ export class TokenTally {
 
   /** Appends `delta` and returns the number of tokens of all text so far. */
   push(delta: string): number {
-    if (typeof delta !== 'string') throw new TypeError(`Expected a string delta, got ${typeof delta}`);
+    if (typeof delta !== 'string') throw new InvalidInputError('runningTokens() delta', delta, 'a string');
     if (delta.length === 0) return this.total;
     this.tail += delta;
     if (this.blank !== undefined) {

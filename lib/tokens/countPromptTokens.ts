@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors.js';
 import { isObject } from '../json.js';
 import type { ChatCompletionMessageParam, ChatCompletionTool } from '../types.js';
 import type { BytePairEncoder } from './bpe.js';
@@ -48,7 +49,7 @@ function countCall(call: unknown, count: Counter): number {
 
 function countMessage(message: unknown, count: Counter): number {
   if (!isObject(message)) {
-    throw new TypeError(`countPromptTokens expects message objects, got ${message === null ? 'null' : typeof message}`);
+    throw new InvalidInputError('countPromptTokens() message', message, 'an object');
   }
   let total = TOKENS_PER_MESSAGE;
   for (const key of Object.keys(message)) {
@@ -78,7 +79,7 @@ function schemaType(type: unknown): string {
 }
 
 function countTool(tool: unknown, count: Counter, functionInit: number): number {
-  if (!isObject(tool)) throw new TypeError('countPromptTokens expects tool objects');
+  if (!isObject(tool)) throw new InvalidInputError('countPromptTokens() tool', tool, 'an object');
   const definition = isObject(tool.function) ? tool.function : isObject(tool.custom) ? tool.custom : tool;
   const name = typeof definition.name === 'string' ? definition.name : '';
   const description = typeof definition.description === 'string' ? definition.description : '';
@@ -146,7 +147,7 @@ export function countPromptTokens(
   tools?: readonly ChatCompletionTool[] | null,
   options?: EncodingOptions,
 ): number {
-  if (!Array.isArray(messages)) throw new TypeError('countPromptTokens expects an array of messages');
+  if (!Array.isArray(messages)) throw new InvalidInputError('countPromptTokens() messages', messages, 'an array of messages');
   const encoding = encodingForModel(model, options);
   let encoder: BytePairEncoder | undefined;
   const count: Counter = (text) => (text.length === 0 ? 0 : (encoder ??= encoderFor(encoding)).count(text));

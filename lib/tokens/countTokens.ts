@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors.js';
 import { encodingForModel, type EncodingOptions } from './encodingForModel.js';
 import { encoderFor } from './loadEncoding.js';
 
@@ -32,7 +33,7 @@ import { encoderFor } from './loadEncoding.js';
  * @return The number of tokens.
  */
 export function countTokens(text: string, model: string, options?: EncodingOptions): number {
-  if (typeof text !== 'string') throw new TypeError(`countTokens expects a string, got ${typeof text}`);
+  if (typeof text !== 'string') throw new InvalidInputError('countTokens() text', text, 'a string');
   if (text.length === 0) return 0;
   return encoderFor(encodingForModel(model, options)).count(text);
 }

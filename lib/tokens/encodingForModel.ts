@@ -1,3 +1,5 @@
+import { InvalidInputError } from '../errors.js';
+
 /** The encodings the toolkit counts with: today's OpenAI chat models use one of these two. */
 export type EncodingName = 'o200k_base' | 'cl100k_base';
 
@@ -84,7 +86,7 @@ export function encodingForModel(model: string, options: EncodingOptions = {}): 
   const chosen = options.encoding;
   if (chosen !== undefined) {
     if (!ENCODINGS.includes(chosen)) {
-      throw new TypeError(`Unknown encoding ${JSON.stringify(chosen)}: use ${ENCODINGS.join(' or ')}`);
+      throw new InvalidInputError('options.encoding', chosen, ENCODINGS.map((name) => `'${name}'`).join(' or '), { detail: JSON.stringify(chosen) });
     }
     return chosen;
   }

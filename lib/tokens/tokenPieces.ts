@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors.js';
 import { advance, toBinary, type BytePairEncoder } from './bpe.js';
 import { encodingForModel, type EncodingOptions } from './encodingForModel.js';
 import { encoderFor } from './loadEncoding.js';
@@ -73,7 +74,7 @@ function splitPiece(piece: string, encoder: BytePairEncoder, out: string[]): voi
  * @return The pieces, in order.
  */
 export function tokenPieces(text: string, model: string, options?: EncodingOptions): string[] {
-  if (typeof text !== 'string') throw new TypeError(`tokenPieces expects a string, got ${typeof text}`);
+  if (typeof text !== 'string') throw new InvalidInputError('tokenPieces() text', text, 'a string');
   const out: string[] = [];
   if (text.length === 0) return out;
   const encoder = encoderFor(encodingForModel(model, options));

@@ -3,7 +3,7 @@ import { from, lastValueFrom, map, tap, toArray } from 'rxjs';
 import fc from 'fast-check';
 import { runningTokens } from '../../lib/operators/runningTokens.js';
 import { contentDeltas } from '../../lib/operators/contentDeltas.js';
-import { ChatStreamError } from '../../lib/errors.js';
+import { ChatStreamError, InvalidInputError } from '../../lib/errors.js';
 import { countTokens } from '../../lib/tokens/countTokens.js';
 import { tokenPieces } from '../../lib/tokens/tokenPieces.js';
 import { chunk } from '../helpers/chunk.js';
@@ -86,13 +86,13 @@ describe('runningTokens', () => {
     });
   });
 
-  it('should error with a TypeError for a value that is not a string', () => {
+  it('should error with an InvalidInputError for a value that is not a string', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       const e1 = cold('  -a-n-c-|', { ...deltas, n: 42 as unknown as string });
       const e1subs = '  ^--!';
       const expected = ' -x-#';
 
-      expectObservable(e1.pipe(runningTokens('gpt-4o'))).toBe(expected, { x: 1 }, expect.any(TypeError));
+      expectObservable(e1.pipe(runningTokens('gpt-4o'))).toBe(expected, { x: 1 }, expect.any(InvalidInputError));
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
   });

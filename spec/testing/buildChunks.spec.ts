@@ -7,6 +7,7 @@ import { countTokens } from '../../lib/tokens/countTokens.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 import { NOTEBOOK_PROMPT, ONE_TO_HUNDRED } from '../helpers/notebook.js';
 import { describeShared, recordedStream } from '../helpers/sharedFixtures.js';
+import { InvalidInputError } from '../../lib/errors.js';
 
 
 type Loose = Record<string, unknown>;
@@ -225,13 +226,13 @@ describe('buildChunks', () => {
   });
 
   it('should reject bad input with a clear error', () => {
-    expect(() => buildChunks(42 as unknown as string)).toThrow(TypeError);
-    expect(() => buildChunks('x', { n: 0 })).toThrow(RangeError);
-    expect(() => buildChunks('x', { n: 1.5 })).toThrow(RangeError);
-    expect(() => buildChunks('x', { promptTokens: -1 })).toThrow(RangeError);
-    expect(() => buildChunks('x', { format: 'modern' as 'today' })).toThrow(RangeError);
-    expect(() => buildChunks('x', { finishReason: 'done' as 'stop' })).toThrow(RangeError);
-    expect(() => buildChunks('x', { toolCall: { name: '' } })).toThrow(TypeError);
+    expect(() => buildChunks(42 as unknown as string)).toThrow(InvalidInputError);
+    expect(() => buildChunks('x', { n: 0 })).toThrow(InvalidInputError);
+    expect(() => buildChunks('x', { n: 1.5 })).toThrow(InvalidInputError);
+    expect(() => buildChunks('x', { promptTokens: -1 })).toThrow(InvalidInputError);
+    expect(() => buildChunks('x', { format: 'modern' as 'today' })).toThrow(InvalidInputError);
+    expect(() => buildChunks('x', { finishReason: 'done' as 'stop' })).toThrow(InvalidInputError);
+    expect(() => buildChunks('x', { toolCall: { name: '' } })).toThrow(InvalidInputError);
   });
 
   it('should make chunks for marble tests', () => {

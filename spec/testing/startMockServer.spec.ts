@@ -4,6 +4,7 @@ import { VirtualTimeScheduler } from 'rxjs';
 import { startMockServer, type MockServer, type MockServerOptions } from '../../lib/testing/startMockServer.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../../lib/types.js';
 import { NOTEBOOK_PROMPT, ONE_TO_HUNDRED, until, user } from '../helpers/notebook.js';
+import { InvalidInputError } from '../../lib/errors.js';
 
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<Response> {
@@ -313,7 +314,7 @@ describe('startMockServer', () => {
       ['a bad n', { model: 'm', messages: user('x'), n: 0 }, "Invalid 'n'", 'n'],
       ['a bad max_tokens', { model: 'm', messages: user('x'), max_tokens: -2 }, "Invalid 'max_tokens'", 'max_tokens'],
       ['a stream that is not a boolean', { model: 'm', messages: user('x'), stream: 'yes' }, "Invalid 'stream'", 'stream'],
-      ['tools that are not objects', { model: 'm', messages: user('x'), tools: [1] }, 'Invalid request: countPromptTokens expects tool objects', null],
+      ['tools that are not objects', { model: 'm', messages: user('x'), tools: [1] }, 'Invalid request: Invalid input: countPromptTokens() tool must be an object, got a number', null],
     ])('should answer 400 to %s', async (_what, body, message, param) => {
       const response = await post(server.url, body);
       expect(response.status).toBe(400);
@@ -707,14 +708,14 @@ describe('startMockServer', () => {
     });
 
     it('should reject bad options', async () => {
-      await expect(startMockServer({ timing: { perTokenMs: -1 } })).rejects.toThrow(RangeError);
-      await expect(startMockServer({ timing: { jitter: 2 } })).rejects.toThrow(RangeError);
-      await expect(startMockServer({ timing: 'fast' as 'instant' })).rejects.toThrow(TypeError);
-      await expect(startMockServer({ faultAfterChunks: -1 })).rejects.toThrow(RangeError);
-      await expect(startMockServer({ apiKey: '' })).rejects.toThrow(TypeError);
-      await expect(startMockServer({ keepAliveTimeout: -1 })).rejects.toThrow(RangeError);
-      await expect(startMockServer({ keepAliveTimeout: Infinity })).rejects.toThrow(RangeError);
-      await expect(startMockServer({ keepAliveTimeout: '5000' as unknown as number })).rejects.toThrow(RangeError);
+      await expect(startMockServer({ timing: { perTokenMs: -1 } })).rejects.toThrow(InvalidInputError);
+      await expect(startMockServer({ timing: { jitter: 2 } })).rejects.toThrow(InvalidInputError);
+      await expect(startMockServer({ timing: 'fast' as 'instant' })).rejects.toThrow(InvalidInputError);
+      await expect(startMockServer({ faultAfterChunks: -1 })).rejects.toThrow(InvalidInputError);
+      await expect(startMockServer({ apiKey: '' })).rejects.toThrow(InvalidInputError);
+      await expect(startMockServer({ keepAliveTimeout: -1 })).rejects.toThrow(InvalidInputError);
+      await expect(startMockServer({ keepAliveTimeout: Infinity })).rejects.toThrow(InvalidInputError);
+      await expect(startMockServer({ keepAliveTimeout: '5000' as unknown as number })).rejects.toThrow(InvalidInputError);
     });
   });
 });

@@ -3,6 +3,7 @@ import { encoderFor } from '../../lib/tokens/loadEncoding.js';
 import { TokenTally } from '../../lib/tokens/TokenTally.js';
 import type { EncodingName } from '../../lib/tokens/encodingForModel.js';
 import { anyText, PERSIAN } from './helpers.js';
+import { InvalidInputError } from '../../lib/errors.js';
 
 /** A text and the lengths to cut it into (the deltas, in order; the rest is one last delta). */
 const cutText = (text: fc.Arbitrary<string>, maxDelta: number): fc.Arbitrary<{ text: string; deltas: string[] }> =>
@@ -215,9 +216,9 @@ describe('TokenTally', () => {
     checkRunning('cl100k_base', ['௦𒐀', '۱۴۰۳']);
   });
 
-  it('should throw a TypeError for a delta that is not a string', () => {
+  it('should throw an InvalidInputError for a delta that is not a string', () => {
     const tally = new TokenTally(encoderFor('o200k_base'), 'o200k_base');
-    expect(() => tally.push(3 as unknown as string)).toThrow(TypeError);
+    expect(() => tally.push(3 as unknown as string)).toThrow(InvalidInputError);
   });
 
   it('should stream a 64K run without whitespace fast (the run is not re-scanned per delta)', () => {

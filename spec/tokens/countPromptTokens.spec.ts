@@ -2,6 +2,7 @@ import type { ChatCompletionMessageParam, ChatCompletionTool } from '../../lib/t
 import { countPromptTokens } from '../../lib/tokens/countPromptTokens.js';
 import { countTokens } from '../../lib/tokens/countTokens.js';
 import { COUNT_TO_100_PROMPT } from './helpers.js';
+import { InvalidInputError } from '../../lib/errors.js';
 
 // The OpenAI cookbook's "How to count tokens with tiktoken", section 6: counts the API confirmed.
 const JARGON: ChatCompletionMessageParam[] = [
@@ -121,8 +122,8 @@ describe('countPromptTokens', () => {
     expect(countPromptTokens(messages, 'gpt-4o')).toBe(3 + 1 + 7 + 3);
   });
 
-  it('should throw a TypeError for messages that are not an array of objects', () => {
-    expect(() => countPromptTokens('hi' as unknown as ChatCompletionMessageParam[], 'gpt-4o')).toThrow(TypeError);
-    expect(() => countPromptTokens([null] as unknown as ChatCompletionMessageParam[], 'gpt-4o')).toThrow(TypeError);
+  it('should throw an InvalidInputError for messages that are not an array of objects', () => {
+    expect(() => countPromptTokens('hi' as unknown as ChatCompletionMessageParam[], 'gpt-4o')).toThrow(InvalidInputError);
+    expect(() => countPromptTokens([null] as unknown as ChatCompletionMessageParam[], 'gpt-4o')).toThrow(InvalidInputError);
   });
 });

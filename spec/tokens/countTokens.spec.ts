@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { countTokens } from '../../lib/tokens/countTokens.js';
 import { anyText, COUNT_TO_100_REPLY, PERSIAN, referenceCount } from './helpers.js';
+import { InvalidInputError } from '../../lib/errors.js';
 
 /** js-tiktoken's count of `persianRun(65_536)` (o200k_base), recorded once: it takes it most of an hour. */
 const PERSIAN_64K_TOKENS = 63_292;
@@ -92,12 +93,12 @@ describe('countTokens', () => {
     expect(countTokens('', 'gpt-4o')).toBe(0);
   });
 
-  it('should throw a TypeError for a text that is not a string', () => {
-    expect(() => countTokens(undefined as unknown as string, 'gpt-4o')).toThrow(TypeError);
-    expect(() => countTokens(42 as unknown as string, 'gpt-4o')).toThrow(TypeError);
+  it('should throw an InvalidInputError for a text that is not a string', () => {
+    expect(() => countTokens(undefined as unknown as string, 'gpt-4o')).toThrow(InvalidInputError);
+    expect(() => countTokens(42 as unknown as string, 'gpt-4o')).toThrow(InvalidInputError);
   });
 
-  it('should throw a TypeError for an unknown encoding option', () => {
-    expect(() => countTokens('x', 'gpt-4o', { encoding: 'p50k_base' as 'o200k_base' })).toThrow(TypeError);
+  it('should throw an InvalidInputError for an unknown encoding option', () => {
+    expect(() => countTokens('x', 'gpt-4o', { encoding: 'p50k_base' as 'o200k_base' })).toThrow(InvalidInputError);
   });
 });

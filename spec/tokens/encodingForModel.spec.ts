@@ -1,5 +1,6 @@
 import { getEncodingNameForModel, type TiktokenModel } from 'js-tiktoken/lite';
 import { encodingForModel } from '../../lib/tokens/encodingForModel.js';
+import { InvalidInputError } from '../../lib/errors.js';
 
 describe('encodingForModel', () => {
   it('should give o200k_base to the gpt-4o family, gpt-4.1, gpt-4.5, gpt-5 and the o-series', () => {
@@ -59,7 +60,7 @@ describe('encodingForModel', () => {
     expect(encodingForModel('gpt-4', { encoding: 'o200k_base' })).toBe('o200k_base');
   });
 
-  it('should throw a TypeError for an encoding it does not count with', () => {
-    expect(() => encodingForModel('gpt-4o', { encoding: 'p50k_base' as 'o200k_base' })).toThrow(TypeError);
+  it('should throw an InvalidInputError for an encoding it does not count with', () => {
+    expect(() => encodingForModel('gpt-4o', { encoding: 'p50k_base' as 'o200k_base' })).toThrow("Invalid input: options.encoding must be 'o200k_base' or 'cl100k_base', got \"p50k_base\"");
   });
 });

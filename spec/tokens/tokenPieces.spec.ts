@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { countTokens } from '../../lib/tokens/countTokens.js';
 import { tokenPieces } from '../../lib/tokens/tokenPieces.js';
 import { anyText, PERSIAN, reference } from './helpers.js';
+import { InvalidInputError } from '../../lib/errors.js';
 
 /** Whether a string holds a lone surrogate (not valid text). */
 const hasLoneSurrogate = (text: string): boolean => /\p{Cs}/u.test(text);
@@ -47,7 +48,7 @@ describe('tokenPieces', () => {
     expect(pieces.length).toBe(countTokens(PERSIAN, 'gpt-4o'));
   });
 
-  it('should throw a TypeError for a text that is not a string', () => {
-    expect(() => tokenPieces(null as unknown as string, 'gpt-4o')).toThrow(TypeError);
+  it('should throw an InvalidInputError for a text that is not a string', () => {
+    expect(() => tokenPieces(null as unknown as string, 'gpt-4o')).toThrow(InvalidInputError);
   });
 });
