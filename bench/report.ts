@@ -65,6 +65,11 @@ export function collectMeta(options: { quick: boolean; rounds: number; warmup: n
   };
 }
 
+/** How a target's figure is written: `1.06x`, `1.2 MB`, `53.2 KB`. */
+function unitOf(target: TargetResult): string {
+  return target.unit === 'x' ? 'x' : ` ${target.unit}`;
+}
+
 function ms(value: number): string {
   if (!Number.isFinite(value)) return '—';
   if (value >= 1000) return `${(value / 1000).toFixed(2)} s`;
@@ -90,7 +95,7 @@ function mb(value: number | undefined): string {
 
 function extras(contender: ContenderResult): string {
   return Object.entries(contender.metrics)
-    .map(([key, value]) => `${key} ${key.endsWith('Ms') ? ms(value) : key.endsWith('MB') ? fixed1(value) : value}`)
+    .map(([key, value]) => `${key} ${key.endsWith('Ms') ? ms(value) : key.endsWith('MB') || key.endsWith('KB') ? fixed1(value) : value}`)
     .join(', ');
 }
 
@@ -155,7 +160,7 @@ export function textTable(report: BenchReport): string {
   if (report.targets.length > 0) {
     out.push('', 'Targets (reported, not asserted):');
     for (const t of report.targets) {
-      out.push(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.measured.toFixed(2)}${t.unit === 'x' ? 'x' : ' MB'} (limit ${t.limit}${t.unit === 'x' ? 'x' : ' MB'})  ${t.target}`);
+      out.push(`  ${t.met ? 'met    ' : 'NOT met'}  ${t.measured.toFixed(2)}${unitOf(t)} (limit ${t.limit}${unitOf(t)})  ${t.target}`);
     }
   }
   return out.join('\n');
@@ -237,7 +242,7 @@ export function markdown(report: BenchReport, existing?: string): string {
     '| --- | ---: | ---: | --- |',
     ...report.targets.map(
       (t) =>
-        `| ${escape(t.target)} <br><sub>${escape(t.measure)}</sub> | ${t.measured.toFixed(2)}${t.unit === 'x' ? 'x' : ' MB'} | ${t.limit}${t.unit === 'x' ? 'x' : ' MB'} | ${t.met ? 'met' : '**not met**'} |`,
+        `| ${escape(t.target)} <br><sub>${escape(t.measure)}</sub> | ${t.measured.toFixed(2)}${unitOf(t)} | ${t.limit}${unitOf(t)} | ${t.met ? 'met' : '**not met**'} |`,
     ),
     '',
     '## Results',

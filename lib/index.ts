@@ -33,6 +33,7 @@ export type { Elapsed } from './operators/elapsed.js';
 export { accumulate } from './operators/accumulate.js';
 export { toChatCompletion } from './operators/toChatCompletion.js';
 export type { ToChatCompletionOptions } from './operators/toChatCompletion.js';
+export { withUsage } from './operators/withUsage.js';
 export { usage } from './operators/usage.js';
 export type { EstimatedUsage } from './operators/usage.js';
 export { runningTokens } from './operators/runningTokens.js';
@@ -49,6 +50,7 @@ export {
   HTTPStatusError,
   IncompleteStreamError,
   InvalidChunkError,
+  InvalidInputError,
 } from './errors.js';
 export type {
   APIErrorBody,

@@ -1,17 +1,18 @@
-import { map, of, type Observable, type OperatorFunction } from 'rxjs';
+import { of, type Observable, type OperatorFunction } from 'rxjs';
 import type { ChatCompletionAccumulator } from '../accumulation/ChatCompletionAccumulator.js';
 import { collectChunks } from '../accumulation/collect.js';
-import { estimateUsageWhenReady, type UsageRequest } from '../tokens/estimateUsage.js';
+import { InvalidInputError } from '../errors.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../types.js';
 
 /** Options of {@link toChatCompletion}. */
 export interface ToChatCompletionOptions {
   /**
-   * When the stream sent no `usage` (no `stream_options: { include_usage: true }`), fill `usage` by
-   * counting tokens: pass the request (`model`, `messages`, `tools`) to count the prompt too, or
-   * `true` to count from the completion alone. A `usage` the server sent always wins.
+   * Gone: counting moved to its own operator, `withUsage(request)` (pipe it after
+   * `toChatCompletion()`), so that merging never pulls the tokenizer into a bundle. Passing it
+   * errors with an `InvalidInputError` that says so, rather than leaving `usage` out in silence.
+   * @deprecated Use `toChatCompletion()` then `withUsage(request)`.
    */
-  estimateUsage?: UsageRequest | true;
+  estimateUsage?: never;
 }
 
 /**
@@ -33,7 +34,8 @@ export interface ToChatCompletionOptions {
  * The result has the exact shape of a non-streamed `ChatCompletion`: `object: 'chat.completion'`;
  * choices sorted by `index`; each message with `role`, `content` (`null` when no text came),
  * `refusal`, and `tool_calls` only when some came (without their stream `index`); each choice with
- * `logprobs` (`null` when none came); `usage` when the server sent it (the last non-null one); a
+ * `logprobs` (`null` when none came); `usage` when the server sent it (the last non-null one; pipe
+ * {@link withUsage} after it to count one when the server sent none); a
  * null `system_fingerprint` dropped; unknown fields (`service_tier`, Azure's filter results) kept.
  *
  * Errors, all after the chunks that came are merged:
@@ -59,21 +61,23 @@ export interface ToChatCompletionOptions {
  * ```
  *
  * @see {@link accumulate}
+ * @see {@link withUsage}
  * @see {@link usage}
  *
- * @param options `estimateUsage`: count tokens for `usage` when the server sent none.
+ * @param options None today (`estimateUsage` moved to {@link withUsage}).
  * @return A function that returns an Observable that emits the finished `ChatCompletion` when the source completes.
  */
 export function toChatCompletion(
   options: ToChatCompletionOptions = {},
 ): OperatorFunction<ChatCompletionChunk, ChatCompletion> {
-  return collectChunks((accumulator) => finish(accumulator, options));
+  if ((options as { estimateUsage?: unknown }).estimateUsage !== undefined) {
+    throw new InvalidInputError('toChatCompletion() options.estimateUsage', (options as { estimateUsage?: unknown }).estimateUsage, 'absent', {
+      detail: 'a value: counting moved to its own operator, pipe withUsage(request) after toChatCompletion()',
+    });
+  }
+  return collectChunks(finish);
 }
 
-function finish(accumulator: ChatCompletionAccumulator, options: ToChatCompletionOptions): Observable<ChatCompletion> {
-  const completion = accumulator.toChatCompletion();
-  // Count the usage when the server sent none (loading the encoding first where that is async).
-  if (options.estimateUsage === undefined || completion.usage !== undefined) return of(completion);
-  const request = options.estimateUsage === true ? undefined : options.estimateUsage;
-  return estimateUsageWhenReady(completion, request).pipe(map((usage) => ({ ...completion, usage })));
+function finish(accumulator: ChatCompletionAccumulator): Observable<ChatCompletion> {
+  return of(accumulator.toChatCompletion());
 }

@@ -1,18 +1,9 @@
 import { TestScheduler } from 'rxjs/testing';
 import { lastValueFrom, of, tap } from 'rxjs';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
-import { IncompleteStreamError, InvalidChunkError, StreamAPIError } from '../../lib/errors.js';
-import { estimateUsageWhenReady as estimateUsageFor } from '../../lib/tokens/estimateUsage.js';
+import { IncompleteStreamError, InvalidChunkError, InvalidInputError, StreamAPIError } from '../../lib/errors.js';
 import { chunk, helloValues, USAGE_3_2 } from '../helpers/chunk.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot } from '../../lib/types.js';
-
-// The usage estimate belongs to the tokens module; here we only check that the hook is called.
-jest.mock('../../lib/tokens/estimateUsage.js', () => ({
-  ...jest.requireActual<object>('../../lib/tokens/estimateUsage.js'),
-  estimateUsageWhenReady: jest.fn(() =>
-    jest.requireActual<typeof import('rxjs')>('rxjs').of({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 }),
-  ),
-}));
 
 const usage = USAGE_3_2;
 
@@ -34,7 +25,6 @@ describe('toChatCompletion', () => {
 
   beforeEach(() => {
     testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-    jest.mocked(estimateUsageFor).mockClear();
   });
 
   it('should emit one ChatCompletion when the source completes', () => {
@@ -176,21 +166,16 @@ describe('toChatCompletion', () => {
     });
   });
 
-  it('should fill usage through estimateUsageFor only when the server sent none', async () => {
+  it('should refuse the estimateUsage option it had, saying where counting went', () => {
     const request = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hi' }] };
-    const estimated = await lastValueFrom(of(values['r']!, values['a']!, values['f']!).pipe(toChatCompletion({ estimateUsage: request })));
-    expect(estimated.usage).toEqual({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 });
-    expect(estimateUsageFor).toHaveBeenCalledTimes(1);
-    expect(estimateUsageFor).toHaveBeenCalledWith(expect.objectContaining({ object: 'chat.completion' }), request);
+    expect(() => toChatCompletion({ estimateUsage: request } as never)).toThrow(InvalidInputError);
+    expect(() => toChatCompletion({ estimateUsage: true } as never)).toThrow(/withUsage\(request\)/);
+  });
 
-    const counted = await lastValueFrom(of(values['r']!, values['f']!).pipe(toChatCompletion({ estimateUsage: true })));
-    expect(counted.usage).toEqual({ prompt_tokens: 7, completion_tokens: 1, total_tokens: 8 });
-    expect(estimateUsageFor).toHaveBeenLastCalledWith(expect.objectContaining({ object: 'chat.completion' }), undefined);
-
-    const sent = await lastValueFrom(of(values['r']!, values['f']!, values['u']!).pipe(toChatCompletion({ estimateUsage: request })));
-    expect(sent.usage).toEqual(usage);
+  it('should never reach the tokenizer (so a bundle of it carries no rank file)', async () => {
     const none = await lastValueFrom(of(values['r']!, values['f']!).pipe(toChatCompletion()));
     expect(none).not.toHaveProperty('usage');
-    expect(estimateUsageFor).toHaveBeenCalledTimes(2);
+    const imported = Object.keys(require.cache).filter((path) => /lib[\\/]tokens[\\/]/.test(path));
+    expect(imported).toEqual([]);
   });
 });

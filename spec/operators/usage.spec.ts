@@ -2,6 +2,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { lastValueFrom, from, tap } from 'rxjs';
 import { usage, type EstimatedUsage } from '../../lib/operators/usage.js';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
+import { withUsage } from '../../lib/operators/withUsage.js';
 import { ChatStreamError, InvalidChunkError, StreamAPIError } from '../../lib/errors.js';
 import { countPromptTokens } from '../../lib/tokens/countPromptTokens.js';
 import { countTokens } from '../../lib/tokens/countTokens.js';
@@ -259,15 +260,15 @@ describe('usage', () => {
     });
   });
 
-  it('should count the same usage as toChatCompletion({ estimateUsage }) fills in', async () => {
+  it('should count the same usage as toChatCompletion() then withUsage() fills in', async () => {
     const stream = [values.r, values.a, values.b, values.f] as ChatCompletionChunk[];
     const { estimated, promptCounted, ...plain } = counted(true);
     expect([estimated, promptCounted]).toEqual([true, true]);
-    await expect(lastValueFrom(from(stream).pipe(toChatCompletion({ estimateUsage: request })))).resolves.toMatchObject({
+    await expect(lastValueFrom(from(stream).pipe(toChatCompletion(), withUsage(request)))).resolves.toMatchObject({
       usage: plain,
     });
     await expect(lastValueFrom(from(stream).pipe(usage(request)))).resolves.toEqual(counted(true));
-    const reported = await lastValueFrom(from([...stream, values.u] as ChatCompletionChunk[]).pipe(toChatCompletion({ estimateUsage: request })));
+    const reported = await lastValueFrom(from([...stream, values.u] as ChatCompletionChunk[]).pipe(toChatCompletion(), withUsage(request)));
     expect(reported.usage).toEqual({ prompt_tokens: 12, completion_tokens: 4, total_tokens: 16 });
   });
 
