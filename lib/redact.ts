@@ -145,30 +145,47 @@ function define(target: Record<string, unknown>, key: string, value: unknown): v
 
 /**
  * Redacts, in place, the text an error of another library keeps (the `openai` SDK's `APIError`
- * quotes the server's body, which an echoing proxy may fill with the caller's key): its `message`
- * and `stack` go through {@link redactSecrets}, its `error` (the API's body) is replaced by a
- * {@link redactValue} copy. The error keeps its class and every other field; what cannot be written
- * (a frozen error) is left as it is. Returns the error.
+ * quotes the server's body and headers, which an echoing proxy may fill with the caller's key):
+ * its `message`, `stack` and every other own string field go through {@link redactSecrets}; its
+ * `error` (the API's body) is replaced by a {@link redactValue} copy; its `headers` (a `Headers`)
+ * by a copy with redacted values. The error keeps its class and every other field; what cannot be
+ * written (a frozen error) is left as it is. Returns the error.
  * @internal
  */
 export function redactErrorInPlace<E>(error: E): E {
   if (error === null || typeof error !== 'object') return error;
   const target = error as Record<string, unknown>;
-  for (const key of ['message', 'stack'] as const) {
+  let keys: string[];
+  try {
+    keys = [...new Set(['message', 'stack', ...Object.keys(target)])];
+  } catch {
+    return error;
+  }
+  for (const key of keys) {
     try {
-      const text = target[key];
-      if (typeof text === 'string') {
-        const redacted = redactSecrets(text);
-        if (redacted !== text) target[key] = redacted;
-      }
+      const value = target[key];
+      let redacted: unknown = value;
+      if (typeof value === 'string') redacted = redactSecrets(value);
+      else if (key === 'error' && value != null) redacted = redactValue(value);
+      else if (key === 'headers') redacted = redactHeaders(value);
+      if (redacted !== value) target[key] = redacted;
     } catch {
       // A read-only or throwing property: left as it is.
     }
   }
-  try {
-    if (Object.prototype.hasOwnProperty.call(target, 'error') && target['error'] != null) target['error'] = redactValue(target['error']);
-  } catch {
-    // Left as it is.
-  }
   return error;
+}
+
+/** A `Headers` with redacted values (the same object when nothing needed it), or the value as it is. */
+function redactHeaders(value: unknown): unknown {
+  const HeadersClass = (globalThis as { Headers?: new (init: Array<[string, string]>) => unknown }).Headers;
+  if (HeadersClass === undefined || !(value instanceof HeadersClass)) return value;
+  const entries: Array<[string, string]> = [];
+  let changed = false;
+  (value as { forEach(each: (v: string, k: string) => void): void }).forEach((text, name) => {
+    const redacted = redactSecrets(text);
+    if (redacted !== text) changed = true;
+    entries.push([name, redacted]);
+  });
+  return changed ? new HeadersClass(entries) : value;
 }

@@ -193,6 +193,22 @@ describe('redactErrorInPlace', () => {
     expect(JSON.stringify(error)).not.toContain('sk-proj');
   });
 
+  it('should redact every own string field and the response headers, keeping Headers a Headers', () => {
+    const error = Object.assign(new Error('401'), {
+      requestID: 'req Bearer sk-proj-abcdef123456',
+      code: 'sk-proj-abcdef123456',
+      headers: new Headers({ 'x-echo': 'Bearer sk-proj-abcdef123456', 'content-type': 'application/json' }),
+      status: 401,
+    });
+    redactErrorInPlace(error);
+    expect(error.requestID).toBe('req Bearer ***');
+    expect(error.code).toBe('sk-***');
+    expect(error.headers).toBeInstanceOf(Headers);
+    expect(error.headers.get('x-echo')).toBe('Bearer ***');
+    expect(error.headers.get('content-type')).toBe('application/json');
+    expect(error.status).toBe(401);
+  });
+
   it('should leave what it cannot write, and values that are not objects', () => {
     const frozen = Object.freeze(new Error('sk-proj-abcdef123456'));
     expect(redactErrorInPlace(frozen).message).toBe('sk-proj-abcdef123456');

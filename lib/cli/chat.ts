@@ -13,6 +13,12 @@ import type { Endpoint } from './endpoint.js';
 import { line, type CliIO } from './io.js';
 import { carriesOutput, formatUsage, seconds, untilAborted, usageNumbers, type UsageNumbers } from './streams.js';
 
+/**
+ * The shortest time from the first token to the last chunk that a rate is read from: shorter is
+ * "all at once" (the chunks of one burst, a few ms apart, say nothing of the model's speed).
+ */
+export const MIN_RATE_WINDOW_MS = 50;
+
 /** Options of `chat`. */
 export interface ChatOptions {
   model: string;
@@ -24,7 +30,7 @@ export interface ChatOptions {
 export interface ChatResult {
   timeToFirstTokenMs: number | undefined;
   totalMs: number;
-  /** Completion tokens per second, from the first token to the last chunk (undefined when that is 0 ms). */
+  /** Completion tokens per second, from the first token to the last chunk (undefined for one token or a burst under 50 ms). */
   tokensPerSecond: number | undefined;
   usage: UsageNumbers;
   endedWithNewline: boolean;
@@ -81,8 +87,10 @@ export async function runChat(endpoint: Endpoint, options: ChatOptions, io: CliI
   if (!endedWithNewline) io.stdout.write('\n');
   const generationMs = result.firstTokenMs === undefined ? 0 : result.totalMs - result.firstTokenMs;
   const counted = usageNumbers(result.usage, result.usage.estimated);
-  // One token, or all at once (instant timing): no rate to speak of.
-  const tokensPerSecond = generationMs > 0 && counted.completion > 1 ? (counted.completion * 1000) / generationMs : undefined;
+  // One token, or all at once (a burst shorter than a rate can be read from: instant timing, a
+  // cache): no rate to speak of.
+  const tokensPerSecond =
+    generationMs >= MIN_RATE_WINDOW_MS && counted.completion > 1 ? (counted.completion * 1000) / generationMs : undefined;
   const parts = [
     endpoint.kind === 'local' ? '[local server]' : `[${endpoint.baseURL}]`,
     `time to first token ${result.firstTokenMs === undefined ? '—' : `${seconds(result.firstTokenMs)} s`}`,

@@ -116,9 +116,10 @@ async function serve(args: readonly string[], io: CliIO): Promise<number> {
   const port = values.port === undefined ? 8787 : parsePort(values.port);
   const host = nonEmpty(values.host, '--host') ?? '127.0.0.1';
   const apiKey = serveKey(values['api-key'], values['api-key-env'], io.env);
+  const apiKeySource = values['api-key-env'] !== undefined ? `--api-key-env ${values['api-key-env'].trim()}` : '--api-key';
   const timing = values.timing === undefined ? 'realistic' : parseTiming(values.timing);
   try {
-    await runServe({ port, host, timing, ...(apiKey === undefined ? {} : { apiKey }) }, io);
+    await runServe({ port, host, timing, ...(apiKey === undefined ? {} : { apiKey, apiKeySource }) }, io);
     return EXIT.ok;
   } catch (error) {
     const failure = describeFailure(error, apiKey === undefined ? {} : { apiKey });

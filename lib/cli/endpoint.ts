@@ -10,8 +10,9 @@ import { encodingForModel } from '../tokens/encodingForModel.js';
 import { loadEncoding } from '../tokens/loadEncoding.js';
 import type { ChatCompletion } from '../types.js';
 import { describeTiming, displayURL, parseBaseURL } from './args.js';
-import { SetupError, UsageError } from './failures.js';
-import type { CliIO } from './io.js';
+import { oneLine, SetupError, UsageError } from './failures.js';
+import { line, type CliIO } from './io.js';
+import { redactValue } from '../redact.js';
 
 /** The default endpoint of the `openai` SDK, used when only `OPENAI_API_KEY` is set. */
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
@@ -51,13 +52,49 @@ interface SDKClient {
   chat: { completions: { create(body: object, options?: { signal?: AbortSignal }): PromiseLike<unknown> } };
 }
 
+/** The SDK's logger option: what it logs goes through {@link sdkLogger}. */
+interface SDKLogger {
+  error(message: string, ...rest: unknown[]): void;
+  warn(message: string, ...rest: unknown[]): void;
+  info(message: string, ...rest: unknown[]): void;
+  debug(message: string, ...rest: unknown[]): void;
+}
+
 type OpenAIConstructor = new (options: {
   apiKey: string;
   baseURL: string;
   maxRetries: number;
   organization: string | null;
   project: string | null;
+  logLevel: 'warn';
+  logger: SDKLogger;
 }) => SDKClient;
+
+/**
+ * The logger the commands give the SDK: warnings and errors to stderr, each part redacted (the
+ * SDK logs a server's text as it came, as in "Could not parse message into JSON: …", where a
+ * server or proxy may have echoed the `Authorization` header), and the key in use masked too.
+ */
+function sdkLogger(io: CliIO, apiKey: string | undefined): SDKLogger {
+  const write = (message: string, rest: unknown[]): void => {
+    const parts = [message, ...rest].map((part) => {
+      if (typeof part === 'string') return part;
+      if (part instanceof Error) return part.message;
+      try {
+        return JSON.stringify(redactValue(part)) ?? String(part);
+      } catch {
+        return String(part);
+      }
+    });
+    line(io.stderr, `openai: ${oneLine(parts.join(' '), apiKey)}`);
+  };
+  return {
+    error: (message, ...rest) => write(message, rest),
+    warn: (message, ...rest) => write(message, rest),
+    info: () => undefined,
+    debug: () => undefined,
+  };
+}
 
 const isMissingModule = (error: unknown): boolean => {
   const code = (error as { code?: unknown } | null)?.code;
@@ -112,7 +149,15 @@ export async function openEndpoint(flags: EndpointFlags, io: CliIO): Promise<End
     // request's measured time is the server's timing, not the loading of ~2 MB of ranks.
     await loadEncoding(encodingForModel(flags.model ?? 'gpt-4o-mini'));
     const server = await startMockServer({ timing });
-    const sdk = new OpenAI({ apiKey: 'local', baseURL: server.baseURL, maxRetries: 0, organization: null, project: null });
+    const sdk = new OpenAI({
+      apiKey: 'local',
+      baseURL: server.baseURL,
+      maxRetries: 0,
+      organization: null,
+      project: null,
+      logLevel: 'warn',
+      logger: sdkLogger(io, undefined),
+    });
     const why = flags.local ? '--local' : 'OPENAI_BASE_URL and OPENAI_API_KEY are not set';
     return {
       kind: 'local',
@@ -137,6 +182,8 @@ export async function openEndpoint(flags: EndpointFlags, io: CliIO): Promise<End
     maxRetries: 0,
     organization: env['OPENAI_ORG_ID'] ?? null,
     project: env['OPENAI_PROJECT_ID'] ?? null,
+    logLevel: 'warn',
+    logger: sdkLogger(io, envKey),
   });
   const source =
     flagURL !== undefined ? '--base-url' : envURL !== undefined ? 'OPENAI_BASE_URL' : 'the OpenAI API, since OPENAI_API_KEY is set';

@@ -13,6 +13,8 @@ export interface ServeOptions {
   port: number;
   host: string;
   apiKey?: string;
+  /** Where the key came from, to say so (never the key): `--api-key`, or `--api-key-env NAME`. */
+  apiKeySource?: string;
   timing: 'realistic' | 'instant' | MockTiming;
 }
 
@@ -50,7 +52,9 @@ export async function runServe(options: ServeOptions, io: CliIO): Promise<void> 
   line(
     io.stdout,
     `  ${describeTiming(options.timing)} · ${
-      options.apiKey === undefined ? 'no auth (any API key works)' : 'auth: requests need the API key given with --api-key'
+      options.apiKey === undefined
+        ? 'no auth (any API key works)'
+        : `auth: requests need the API key given with ${options.apiKeySource ?? '--api-key'}`
     } · POST /v1/chat/completions, GET /v1/models`,
   );
   const key = options.apiKey === undefined ? 'anything' : '<your key>';

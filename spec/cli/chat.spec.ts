@@ -5,7 +5,7 @@ import { closedPort, memoryIO } from './helpers.js';
 describe('chat', () => {
   let server: MockServer;
   beforeAll(async () => {
-    server = await startMockServer({ timing: { timeToFirstTokenMs: 30, perTokenMs: 2 } });
+    server = await startMockServer({ timing: { timeToFirstTokenMs: 30, perTokenMs: 5 } });
   });
   afterAll(() => server.close());
 
@@ -22,6 +22,13 @@ describe('chat', () => {
       ),
     );
     expect(server.stats.completed).toBe(before + 1);
+  });
+
+  it('should print no rate for an answer that came all at once (instant timing), as docs/cli.md says', async () => {
+    const run = memoryIO({});
+    expect(await main(['chat', 'Count to 20', '--local', '--timing', 'instant'], run.io)).toBe(0);
+    expect(run.stdout).toBe(`${Array.from({ length: 20 }, (_, i) => i + 1).join(', ')}.\n`);
+    expect(run.errorLines.at(-1)).toMatch(/ · — tokens\/s · .* 59 completion = \d+ tokens/);
   });
 
   it('should write each piece as it arrives, before the stream ends', async () => {

@@ -42,6 +42,7 @@ describe('serve', () => {
     expect((await fetch(`${baseURL}/models`, { headers: { authorization: 'Bearer serve-secret-42' } })).status).toBe(200);
     controller.abort();
     expect(await exit).toBe(0);
+    expect(run.stdout).toContain('auth: requests need the API key given with --api-key ·');
     expect(run.stdout + run.stderr).not.toContain('serve-secret-42');
   });
 
@@ -54,6 +55,7 @@ describe('serve', () => {
     expect((await fetch(`${baseURL}/models`, { headers: { authorization: 'Bearer env-secret-43' } })).status).toBe(200);
     controller.abort();
     expect(await exit).toBe(0);
+    expect(run.stdout).toContain('auth: requests need the API key given with --api-key-env MOCK_KEY');
     expect(run.stdout + run.stderr).not.toContain('env-secret-43');
   });
 
