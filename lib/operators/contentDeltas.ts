@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import * as chunkShape from '../accumulation/chunkShape.js';
+import * as chunkShape from '../protocol/chunkShape.js';
 import * as json from '../json.js';
 import { InvalidChunkError } from '../errors.js';
 import { serverErrorOf } from '../protocol/serverError.js';

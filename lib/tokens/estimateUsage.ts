@@ -5,7 +5,7 @@ import type {
   ChatCompletionTool,
   CompletionUsage,
 } from '../types.js';
-import { REASONING_FIELDS } from '../accumulation/chunkShape.js';
+import { REASONING_FIELDS } from '../protocol/chunkShape.js';
 import { isRecord } from '../json.js';
 import type { BytePairEncoder } from './bpe.js';
 import { countPromptTokens } from './countPromptTokens.js';
