@@ -1,24 +1,45 @@
 /**
- * The types the toolkit speaks in. Chunk, completion and usage types are the `openai` SDK's own
- * (imported as types only, so the runtime never needs the SDK); the snapshot and the event are ours.
+ * The types the toolkit speaks in, all its own: the wire types of the API (`types/completion.ts`
+ * and `types/chunk.ts`: what a request returns; `types/request.ts`: what it sends), written from
+ * the API reference and structurally compatible with the `openai` SDK's of versions 5 to 7 without
+ * importing it (so the published declarations need no SDK); the snapshot and the event.
  */
-import type {
-  ChatCompletion,
-  ChatCompletionChunk,
-  ChatCompletionMessageParam,
-  ChatCompletionTool,
-  ChatCompletionCreateParamsStreaming,
-} from 'openai/resources/chat/completions';
-import type { CompletionUsage } from 'openai/resources/completions';
+import type { ChatCompletion, CompletionUsage } from './types/completion.js';
 
 export type {
   ChatCompletion,
-  ChatCompletionChunk,
-  ChatCompletionMessageParam,
-  ChatCompletionTool,
-  ChatCompletionCreateParamsStreaming,
+  ChatCompletionAudio,
+  ChatCompletionMessage,
+  ChatCompletionMessageCustomToolCall,
+  ChatCompletionMessageFunctionToolCall,
+  ChatCompletionMessageToolCall,
+  ChatCompletionTokenLogprob,
   CompletionUsage,
-};
+} from './types/completion.js';
+export type { ChatCompletionChunk } from './types/chunk.js';
+export type {
+  ChatCompletionAssistantMessageParam,
+  ChatCompletionContentPart,
+  ChatCompletionContentPartFile,
+  ChatCompletionContentPartImage,
+  ChatCompletionContentPartInputAudio,
+  ChatCompletionContentPartRefusal,
+  ChatCompletionContentPartText,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionCreateParamsStreaming,
+  ChatCompletionCustomTool,
+  ChatCompletionDeveloperMessageParam,
+  ChatCompletionFunctionMessageParam,
+  ChatCompletionFunctionTool,
+  ChatCompletionMessageParam,
+  ChatCompletionPromptCacheBreakpoint,
+  ChatCompletionStreamOptions,
+  ChatCompletionSystemMessageParam,
+  ChatCompletionTool,
+  ChatCompletionToolChoiceOption,
+  ChatCompletionToolMessageParam,
+  ChatCompletionUserMessageParam,
+} from './types/request.js';
 
 /** One server-sent event, as the WHATWG EventSource rules dispatch it. */
 export interface ServerSentEvent {

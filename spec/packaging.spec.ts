@@ -1,15 +1,20 @@
 /**
  * The package as users get it: built, packed with `npm pack`, installed from the tarball into a
- * temp folder, then loaded with `require` and with `import`. Slow (two tsc builds), so it runs once.
+ * temp folder, then loaded with `require` and with `import`, and its declarations type-checked as
+ * a user's project compiles them. Offline: the dependencies are packed from this project's own
+ * node_modules and installed with it. Slow (one build, two installs, four type-checks), so it
+ * runs once.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 
 const root = resolve(__dirname, '..');
+const consumerFiles = join(__dirname, 'packaging', 'consumer');
 
-/** Every runtime name of the main entry (types are checked by the type-check of this repo). */
+/** Every runtime name of the main entry (types are checked by the consumer's type-check below). */
 const mainNames = [
   'fromChatCompletion',
   'fromChunks',
@@ -42,26 +47,173 @@ function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/**
+ * The installed folders of `names` and of everything they depend on (`dependencies`, not peers),
+ * found the way Node finds them from `from`.
+ */
+function dependencyFolders(names: readonly string[], from: string): string[] {
+  const found = new Set<string>();
+  const visit = (name: string, dir: string): void => {
+    for (let at = dir; ; at = dirname(at)) {
+      const folder = join(at, 'node_modules', name);
+      if (existsSync(join(folder, 'package.json'))) {
+        if (found.has(folder)) return;
+        found.add(folder);
+        const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { dependencies?: object };
+        for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency, folder);
+        return;
+      }
+      if (dirname(at) === at) throw new Error(`${name} is not installed (looked from ${dir})`);
+    }
+  };
+  for (const name of names) visit(name, from);
+  return [...found];
+}
+
+/** Packs the installed folders into `destination`; the tarballs' paths. */
+function packFolders(folders: readonly string[], destination: string): string[] {
+  const packed = JSON.parse(
+    run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', destination, ...folders], root),
+  ) as Array<{ filename: string }>;
+  return packed.map((entry) => join(destination, entry.filename));
+}
+
+/** A consumer project in `dir` with the given tarballs installed, offline (nothing to fetch: every dependency is among them). */
+function installConsumer(dir: string, tarballs: readonly string[]): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', ...tarballs], dir);
+}
+
+/** The `// error TSnnnn` markers of a file: `line:code`, 1-based lines. */
+function expectedErrors(path: string): string[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .flatMap((line, index) => [...line.matchAll(/\/\/ error TS(\d+)/g)].map((match) => `${index + 1}:TS${match[1]}`));
+}
+
+interface TypeCheck {
+  /** Every diagnostic, as `file(line): TSnnnn message`, paths relative to the consumer. */
+  diagnostics: string[];
+  /** Per root file, its diagnostics as `line:TSnnnn`. */
+  byFile: Map<string, string[]>;
+  /** Per root file and module it imports: the names the module exports, and the names the file imports. */
+  imports: Map<string, Map<string, { exported: string[]; imported: string[] }>>;
+  /** Every file in the program, relative to the consumer. */
+  files: string[];
+}
+
+/** Type-checks `rootNames` (in `dir`) as a strict user project: `skipLibCheck: false`, declarations of every package checked. */
+function typeCheck(dir: string, rootNames: string[], moduleOptions: ts.CompilerOptions): TypeCheck {
+  const options: ts.CompilerOptions = {
+    target: ts.ScriptTarget.ES2022,
+    lib: ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts'],
+    types: [],
+    strict: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    noUnusedLocals: true,
+    noUnusedParameters: true,
+    skipLibCheck: false,
+    // TypeScript's own lib.*.d.ts only: every package's declarations are still checked.
+    skipDefaultLibCheck: true,
+    noEmit: true,
+    ...moduleOptions,
+  };
+  const program = ts.createProgram({ rootNames: rootNames.map((name) => join(dir, name)), options });
+  const checker = program.getTypeChecker();
+  const where = (file: ts.SourceFile | undefined, start: number | undefined): string =>
+    file ? `${relative(dir, file.fileName)}(${file.getLineAndCharacterOfPosition(start ?? 0).line + 1})` : '';
+  const all = ts.getPreEmitDiagnostics(program);
+  const byFile = new Map<string, string[]>(rootNames.map((name) => [name, []]));
+  for (const diagnostic of all) {
+    const name = diagnostic.file && relative(dir, diagnostic.file.fileName);
+    const line = diagnostic.file ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line + 1 : 0;
+    if (name !== undefined && byFile.has(name)) byFile.get(name)!.push(`${line}:TS${diagnostic.code}`);
+  }
+  const imports = new Map<string, Map<string, { exported: string[]; imported: string[] }>>();
+  for (const name of rootNames) {
+    const byModule = new Map<string, { exported: string[]; imported: string[] }>();
+    for (const statement of program.getSourceFile(join(dir, name))!.statements) {
+      if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+      const symbol = checker.getSymbolAtLocation(statement.moduleSpecifier);
+      const bindings = statement.importClause?.namedBindings;
+      byModule.set(statement.moduleSpecifier.text, {
+        exported: symbol ? checker.getExportsOfModule(symbol).map((s) => s.name) : [],
+        imported: bindings && ts.isNamedImports(bindings) ? bindings.elements.map((element) => element.name.text) : [],
+      });
+    }
+    imports.set(name, byModule);
+  }
+  return {
+    diagnostics: all.map(
+      (d) => `${where(d.file, d.start)}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n').split('\n')[0]}`,
+    ),
+    byFile,
+    imports,
+    files: program.getSourceFiles().map((file) => relative(dir, file.fileName)),
+  };
+}
+
+/** How a consumer resolves modules: Node's rules (a `.cts` and a `.mts` file: both conditions), or a bundler's. */
+const resolutions: Array<{ name: string; options: ts.CompilerOptions; extensions: string[] }> = [
+  { name: 'node16', options: { module: ts.ModuleKind.Node16, moduleResolution: ts.ModuleResolutionKind.Node16 }, extensions: ['.cts', '.mts'] },
+  { name: 'bundler', options: { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler }, extensions: ['.ts'] },
+];
+
+/** Copies the consumer files (`consumer.ts` as each of `extensions`) into `dir`; the root names. */
+function copyConsumer(dir: string, names: readonly string[], extensions: readonly string[]): string[] {
+  const roots: string[] = [];
+  for (const name of names) {
+    // The error file once (its markers name its lines); the others under each extension.
+    for (const extension of name === 'consumer-errors' ? extensions.slice(-1) : extensions) {
+      copyFileSync(join(consumerFiles, `${name}.ts`), join(dir, `${name}${extension}`));
+      roots.push(`${name}${extension}`);
+    }
+  }
+  return roots;
+}
+
 describe('the packed package', () => {
   let dir: string;
+  let packages: string;
+  let bare: string;
+  let tarball: string;
+  let dependencies: string[];
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'rxjs-chat-stream-pack-'));
+    packages = join(dir, 'packages');
+    mkdirSync(packages);
     // `prepack` builds dist/ (CommonJS and ES modules).
-    run('npm', ['pack', '--pack-destination', dir], root);
-    const tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'));
-    if (!tarball) throw new Error('npm pack made no tarball');
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-    // Offline: rxjs and js-tiktoken come from the npm cache the project's own install filled.
-    run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', `./${tarball}`, 'rxjs@^7.8'], dir);
+    run('npm', ['pack', '--pack-destination', packages], root);
+    const name = readdirSync(packages).find((file) => file.endsWith('.tgz'));
+    if (!name) throw new Error('npm pack made no tarball');
+    tarball = join(packages, name);
+    // rxjs (the peer) and js-tiktoken, with what they depend on (tslib, base64-js), from our own install:
+    // `npm install --offline rxjs@^7.8` needs the registry's package documents, which `npm ci` never caches.
+    dependencies = packFolders(dependencyFolders(['rxjs', 'js-tiktoken'], root), packages);
+    bare = join(dir, 'bare');
+    installConsumer(bare, [tarball, ...dependencies]);
   }, 180_000);
 
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const script = (code: string): string => run(process.execPath, ['--input-type=module', '-e', code], dir).trim();
-  const cjs = (code: string): string => run(process.execPath, ['-e', code], dir).trim();
+  let openaiConsumer: string | undefined;
+  /** A second consumer, with `openai` (6, packed from our install) too; installed on first use. */
+  const withOpenAI = (): string => {
+    if (openaiConsumer === undefined) {
+      const consumer = join(dir, 'with-openai');
+      installConsumer(consumer, [tarball, ...dependencies, ...packFolders(dependencyFolders(['openai'], root), packages)]);
+      openaiConsumer = consumer;
+    }
+    return openaiConsumer;
+  };
+
+  const script = (code: string): string => run(process.execPath, ['--input-type=module', '-e', code], bare).trim();
+  const cjs = (code: string): string => run(process.execPath, ['-e', code], bare).trim();
 
   it('should give every name with require()', () => {
     const names = JSON.parse(
@@ -110,5 +262,67 @@ describe('the packed package', () => {
     ]) {
       expect(paths).toContain(path);
     }
+  });
+
+  it('should import nothing from openai in any declaration it ships', () => {
+    const installed = join(bare, 'node_modules', 'rxjs-chat-stream', 'dist');
+    const declarations = (readdirSync(installed, { recursive: true }) as string[]).filter((file) => file.endsWith('.d.ts'));
+    expect(declarations.length).toBeGreaterThan(20);
+    const fromOpenAI = declarations.flatMap((file) => {
+      const { importedFiles, typeReferenceDirectives } = ts.preProcessFile(readFileSync(join(installed, file), 'utf8'), true, true);
+      return [...importedFiles, ...typeReferenceDirectives]
+        .map((reference) => reference.fileName)
+        .filter((name) => name === 'openai' || name.startsWith('openai/'))
+        .map((name) => `${file}: ${name}`);
+    });
+    expect(fromOpenAI).toEqual([]);
+  });
+
+  describe.each(resolutions)('type-checked by a strict user project ($name resolution)', ({ options, extensions }) => {
+    const errorFile = `consumer-errors${extensions.at(-1)!}`;
+    const marked = (): string[] => expectedErrors(join(consumerFiles, 'consumer-errors.ts'));
+    const outsideErrorFile = (result: TypeCheck): string[] => result.diagnostics.filter((d) => !d.startsWith(`${errorFile}(`));
+
+    describe('without openai installed', () => {
+      let result: TypeCheck;
+
+      beforeAll(() => {
+        result = typeCheck(bare, copyConsumer(bare, ['consumer', 'consumer-errors'], extensions), options);
+      }, 60_000);
+
+      it('should compile a file using every export (no declaration needs openai)', () => {
+        expect(result.files.filter((file) => file.includes('node_modules/openai'))).toEqual([]);
+        expect(outsideErrorFile(result)).toEqual([]);
+      });
+
+      it('should fail a file with three type errors on exactly those three', () => {
+        expect(marked()).toHaveLength(3);
+        expect(result.byFile.get(errorFile)).toEqual(marked());
+      });
+
+      it.each(['rxjs-chat-stream', 'rxjs-chat-stream/testing'])('should import every export of %s in the first file', (entry) => {
+        for (const extension of extensions) {
+          const { exported = [], imported = [] } = result.imports.get(`consumer${extension}`)?.get(entry) ?? {};
+          expect(exported.length).toBeGreaterThan(10);
+          // And with noUnusedLocals, an import that is not used is an error above.
+          expect(exported.filter((name) => !imported.includes(name))).toEqual([]);
+        }
+      });
+    });
+
+    describe('with openai 6 installed', () => {
+      let result: TypeCheck;
+
+      beforeAll(() => {
+        const consumer = withOpenAI();
+        result = typeCheck(consumer, copyConsumer(consumer, ['consumer', 'consumer-errors', 'consumer-openai'], extensions), options);
+      }, 120_000);
+
+      it('should compile the same files, and one passing an OpenAI client and SDK-typed requests', () => {
+        expect(result.files.some((file) => file.includes('node_modules/openai/'))).toBe(true);
+        expect(outsideErrorFile(result)).toEqual([]);
+        expect(result.byFile.get(errorFile)).toEqual(marked());
+      });
+    });
   });
 });

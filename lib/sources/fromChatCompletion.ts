@@ -8,7 +8,8 @@ import { subscribeToIterable } from './iterate.js';
 
 /** The request options a client's `create` takes; `signal` is always set by the source. */
 export interface ChatRequestOptions {
-  signal?: AbortSignal | null;
+  /** `undefined` too, as in the SDK's `RequestOptions`: under `exactOptionalPropertyTypes` its clients fit only so. */
+  signal?: AbortSignal | null | undefined;
   headers?: unknown;
   timeout?: number;
   maxRetries?: number;

@@ -1,0 +1,104 @@
+/**
+ * Our wire types against the `openai` SDK 5's (the dev dependency `openai5`, an alias of `openai@^5`), structurally.
+ * A type test: compiled, never run (`sdk-compat.spec.ts` compiles it with `exactOptionalPropertyTypes`,
+ * and the project's type-check compiles it too); a line that stops compiling, or an `@ts-expect-error`
+ * that stops erring, fails `npm test`.
+ *
+ * SDK → ours: every type holds (the SDK's values flow into the toolkit).
+ * Ours → SDK 5: what the toolkit builds (the message, tool calls, logprobs, usage) and the tools hold;
+ * the completion, the chunk, the message params and the request do not, each for values the API
+ * added after openai 5 (the `@ts-expect-error` lines name one each): they hold against openai 7.
+ */
+import OpenAI, { AzureOpenAI } from 'openai5';
+import type * as SDK from 'openai5/resources/chat/completions';
+import type { CompletionUsage as SDKCompletionUsage } from 'openai5/resources/completions';
+import type { Observable } from 'rxjs';
+import { countPromptTokens, fromChatCompletion, toChatCompletion, usage } from '../../lib/index.js';
+import type * as Ours from '../../lib/index.js';
+import type { Equal } from './equal.js';
+
+declare const sdk: {
+  chunk: SDK.ChatCompletionChunk;
+  completion: SDK.ChatCompletion;
+  message: SDK.ChatCompletionMessage;
+  toolCall: SDK.ChatCompletionMessageToolCall;
+  logprob: SDK.ChatCompletionTokenLogprob;
+  usage: SDKCompletionUsage;
+  messages: SDK.ChatCompletionMessageParam[];
+  tools: SDK.ChatCompletionTool[];
+  request: SDK.ChatCompletionCreateParamsStreaming;
+  base: SDK.ChatCompletionCreateParamsBase;
+};
+declare const ours: {
+  chunk: Ours.ChatCompletionChunk;
+  completion: Ours.ChatCompletion;
+  message: Ours.ChatCompletionMessage;
+  toolCall: Ours.ChatCompletionMessageToolCall;
+  logprob: Ours.ChatCompletionTokenLogprob;
+  usage: Ours.CompletionUsage;
+  messages: Ours.ChatCompletionMessageParam[];
+  tools: Ours.ChatCompletionTool[];
+  request: Ours.ChatCompletionCreateParamsStreaming;
+};
+
+// SDK → ours: all of them.
+export const sdkToOurs: unknown[] = [
+  ((x: Ours.ChatCompletionChunk) => x)(sdk.chunk),
+  ((x: Ours.ChatCompletionChunk.Choice.Delta) => x)(sdk.chunk.choices[0]!.delta),
+  ((x: Ours.ChatCompletion) => x)(sdk.completion),
+  ((x: Ours.ChatCompletionMessage) => x)(sdk.message),
+  ((x: Ours.ChatCompletionMessageToolCall) => x)(sdk.toolCall),
+  ((x: Ours.ChatCompletionTokenLogprob) => x)(sdk.logprob),
+  ((x: Ours.CompletionUsage) => x)(sdk.usage),
+  ((x: Ours.ChatCompletionMessageParam[]) => x)(sdk.messages),
+  ((x: Ours.ChatCompletionTool[]) => x)(sdk.tools),
+  ((x: Ours.ChatCompletionCreateParamsStreaming) => x)(sdk.request),
+  ((x: Ours.ChatCompletionCreateParamsBase) => x)(sdk.base),
+  // What users hand the toolkit: SDK-typed requests and messages.
+  usage(sdk.request),
+  toChatCompletion({ estimateUsage: sdk.request }),
+  countPromptTokens(sdk.messages, 'gpt-4o-mini', sdk.tools),
+];
+
+// Ours → SDK 5: what the toolkit builds, and the tools.
+export const oursToSDK: unknown[] = [
+  ((x: SDK.ChatCompletionMessage) => x)(ours.message),
+  // The answer goes back into the conversation as it is.
+  ((x: SDK.ChatCompletionMessageParam) => x)(ours.message),
+  ((x: SDK.ChatCompletionMessageToolCall) => x)(ours.toolCall),
+  ((x: SDK.ChatCompletionTokenLogprob) => x)(ours.logprob),
+  ((x: SDKCompletionUsage) => x)(ours.usage),
+  ((x: SDK.ChatCompletionTool[]) => x)(ours.tools),
+  // @ts-expect-error service_tier 'fast' came after openai 5
+  ((x: SDK.ChatCompletion) => x)(ours.completion),
+  // ...and only that stands in the way of the completion:
+  ((x: SDK.ChatCompletion) => x)(ours.completion as Omit<Ours.ChatCompletion, 'service_tier'>),
+  // @ts-expect-error service_tier 'fast' and custom tool-call deltas came after openai 5
+  ((x: SDK.ChatCompletionChunk) => x)(ours.chunk),
+  // @ts-expect-error image detail 'original' came after openai 5
+  ((x: SDK.ChatCompletionMessageParam[]) => x)(ours.messages),
+  // @ts-expect-error the messages, a voice by id, reasoning_effort 'xhigh' … came after openai 5
+  ((x: SDK.ChatCompletionCreateParamsStreaming) => x)(ours.request),
+];
+
+// fromChatCompletion takes the SDK's clients as they are, and emits our chunks.
+const client = new OpenAI({ apiKey: 'sk-test' });
+const request = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hi' }] };
+const chunks$ = fromChatCompletion(client, request);
+const azure$ = fromChatCompletion(new AzureOpenAI({ apiKey: 'k', endpoint: 'http://127.0.0.1:9', apiVersion: '2024-10-21' }), sdk.request, {
+  requestOptions: { headers: { 'x-trace': '1' }, timeout: 1000 },
+});
+export const inferred: [Equal<typeof chunks$, Observable<Ours.ChatCompletionChunk>>, Equal<typeof azure$, Observable<Ours.ChatCompletionChunk>>] = [
+  true,
+  true,
+];
+
+// The chunks are typed, not `any`.
+chunks$.subscribe((chunk) => {
+  const text: string | null | undefined = chunk.choices[0]?.delta.content;
+  // @ts-expect-error delta.content is string | null | undefined, not a number
+  const n: number = chunk.choices[0]!.delta.content;
+  // @ts-expect-error finish_reason is the API's union
+  const reason: 'eos' | null = chunk.choices[0]!.finish_reason;
+  return [text, n, reason];
+});
