@@ -94,6 +94,8 @@ export type {
   ChatCompletionSnapshotChoice,
   ChatCompletionSnapshotMessage,
   ChatCompletionSnapshotToolCall,
+  ChatCompletionSnapshotFunctionToolCall,
+  ChatCompletionSnapshotCustomToolCall,
   CompletionUsage,
   ServerSentEvent,
 } from './types.js';

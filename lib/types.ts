@@ -53,12 +53,31 @@ export interface ServerSentEvent {
   retry?: number;
 }
 
-/** A tool call being rebuilt from its deltas. */
-export interface ChatCompletionSnapshotToolCall {
+/**
+ * A tool call being rebuilt from its deltas: a function call (with `function`) or a custom call
+ * (with `custom`). Tell them apart with `call.custom !== undefined` (or `call.function`).
+ */
+export type ChatCompletionSnapshotToolCall = ChatCompletionSnapshotFunctionToolCall | ChatCompletionSnapshotCustomToolCall;
+
+/** A function call being rebuilt: `function.name` once it came, the `arguments` so far. */
+export interface ChatCompletionSnapshotFunctionToolCall {
+  /** The call's stream `index`. */
   index: number;
   id?: string;
   type?: 'function' | (string & {});
   function: { name?: string; arguments: string; [key: string]: unknown };
+  custom?: never;
+  [key: string]: unknown;
+}
+
+/** A custom tool call being rebuilt (`type: 'custom'`): `custom.name` once it came, the `input` so far. */
+export interface ChatCompletionSnapshotCustomToolCall {
+  /** The call's stream `index`. */
+  index: number;
+  id?: string;
+  type?: 'custom';
+  custom: { name?: string; input: string; [key: string]: unknown };
+  function?: never;
   [key: string]: unknown;
 }
 

@@ -27,6 +27,7 @@ const mainNames = [
   'elapsed',
   'accumulate',
   'toChatCompletion',
+  'withUsage',
   'usage',
   'runningTokens',
   'countTokens',
@@ -40,6 +41,7 @@ const mainNames = [
   'HTTPStatusError',
   'IncompleteStreamError',
   'InvalidChunkError',
+  'InvalidInputError',
 ].sort();
 const testingNames = ['startMockServer', 'buildChunks', 'toSSEText'].sort();
 
@@ -185,7 +187,7 @@ describe('the packed package', () => {
     dir = mkdtempSync(join(tmpdir(), 'rxjs-chat-stream-pack-'));
     packages = join(dir, 'packages');
     mkdirSync(packages);
-    // `prepack` builds dist/ (CommonJS and ES modules).
+    // `prepare` builds dist/ (CommonJS and ES modules) before packing.
     run('npm', ['pack', '--pack-destination', packages], root);
     const name = readdirSync(packages).find((file) => file.endsWith('.tgz'));
     if (!name) throw new Error('npm pack made no tarball');
@@ -262,6 +264,46 @@ describe('the packed package', () => {
     ]) {
       expect(paths).toContain(path);
     }
+  });
+
+  it('should ship source maps that carry their sources (lib/ is not shipped)', () => {
+    const installed = join(bare, 'node_modules', 'rxjs-chat-stream', 'dist');
+    const maps = (readdirSync(installed, { recursive: true }) as string[]).filter((file) => file.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(20);
+    for (const file of maps) {
+      const map = JSON.parse(readFileSync(join(installed, file), 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
+      expect([file, map.sourcesContent?.length]).toEqual([file, map.sources.length]);
+      expect(map.sourcesContent?.every((source) => typeof source === 'string' && source.length > 0)).toBe(true);
+    }
+  });
+
+  it('should run its CLI from the installed package (a prepare build, no separate step)', () => {
+    const bin = join(bare, 'node_modules', '.bin', 'rxjs-chat-stream');
+    expect(existsSync(bin)).toBe(true);
+    expect(run(bin, ['--help'], bare)).toMatch(/^  rxjs-chat-stream <command> \[options\]$/m);
+  });
+
+  it('should bundle for a browser without a rank file unless it counts (esbuild, one file, minified)', async () => {
+    const { build } = await import('esbuild');
+    const bundle = async (code: string): Promise<{ bytes: number; ranks: boolean }> => {
+      const entry = join(bare, `entry-${Math.random().toString(36).slice(2)}.mjs`);
+      writeFileSync(entry, code);
+      const result = await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+      const output = Object.values(result.metafile.outputs)[0]!;
+      const ranks = Object.entries(output.inputs).some(([input, { bytesInOutput }]) => bytesInOutput > 0 && /js-tiktoken[\\/](?:dist[\\/])?ranks/.test(input));
+      return { bytes: result.outputFiles[0]!.contents.length, ranks };
+    };
+    const fetchIt = `(signal) => fetch('/v1/chat/completions', { method: 'POST', signal })`;
+    const merged = await bundle(`import { fromSSE, contentDeltas, toChatCompletion } from 'rxjs-chat-stream';
+      const chunks$ = fromSSE(${fetchIt});
+      chunks$.pipe(contentDeltas()).subscribe(console.log);
+      chunks$.pipe(toChatCompletion()).subscribe(console.log);`);
+    expect(merged.ranks).toBe(false);
+    // The target of issue 10: at most 60 KB minified, rxjs included.
+    expect(merged.bytes).toBeLessThanOrEqual(60 * 1024);
+    const counting = await bundle(`import { fromSSE, usage } from 'rxjs-chat-stream';
+      fromSSE(${fetchIt}).pipe(usage()).subscribe(console.log);`);
+    expect(counting.ranks).toBe(true);
   });
 
   it('should import nothing from openai in any declaration it ships', () => {

@@ -13,7 +13,7 @@ import OpenAI, { AzureOpenAI } from 'openai5';
 import type * as SDK from 'openai5/resources/chat/completions';
 import type { CompletionUsage as SDKCompletionUsage } from 'openai5/resources/completions';
 import type { Observable } from 'rxjs';
-import { countPromptTokens, fromChatCompletion, toChatCompletion, usage } from '../../lib/index.js';
+import { countPromptTokens, fromChatCompletion, usage, withUsage } from '../../lib/index.js';
 import type * as Ours from '../../lib/index.js';
 import type { Equal } from './equal.js';
 
@@ -56,7 +56,7 @@ export const sdkToOurs: unknown[] = [
   ((x: Ours.ChatCompletionCreateParamsBase) => x)(sdk.base),
   // What users hand the toolkit: SDK-typed requests and messages.
   usage(sdk.request),
-  toChatCompletion({ estimateUsage: sdk.request }),
+  withUsage(sdk.request),
   countPromptTokens(sdk.messages, 'gpt-4o-mini', sdk.tools),
 ];
 

@@ -12,7 +12,7 @@ import OpenAI, { AzureOpenAI } from 'openai7';
 import type * as SDK from 'openai7/resources/chat/completions';
 import type { CompletionUsage as SDKCompletionUsage } from 'openai7/resources/completions';
 import type { Observable } from 'rxjs';
-import { countPromptTokens, fromChatCompletion, toChatCompletion, usage } from '../../lib/index.js';
+import { countPromptTokens, fromChatCompletion, usage, withUsage } from '../../lib/index.js';
 import type * as Ours from '../../lib/index.js';
 import type { Equal } from './equal.js';
 
@@ -55,7 +55,7 @@ export const sdkToOurs: unknown[] = [
   ((x: Ours.ChatCompletionCreateParamsBase) => x)(sdk.base),
   // What users hand the toolkit: SDK-typed requests and messages.
   usage(sdk.request),
-  toChatCompletion({ estimateUsage: sdk.request }),
+  withUsage(sdk.request),
   countPromptTokens(sdk.messages, 'gpt-4o-mini', sdk.tools),
 ];
 

@@ -36,6 +36,7 @@ import {
   elapsed,
   accumulate,
   toChatCompletion,
+  withUsage,
   usage,
   runningTokens,
   type Elapsed,
@@ -57,6 +58,7 @@ import {
   HTTPStatusError,
   IncompleteStreamError,
   InvalidChunkError,
+  InvalidInputError,
   type APIErrorBody,
   type ChatStreamErrorOptions,
   type IncompleteStreamReason,
@@ -95,6 +97,8 @@ import {
   type ChatCompletionSnapshotChoice,
   type ChatCompletionSnapshotMessage,
   type ChatCompletionSnapshotToolCall,
+  type ChatCompletionSnapshotFunctionToolCall,
+  type ChatCompletionSnapshotCustomToolCall,
   type CompletionUsage,
   type ServerSentEvent,
 } from 'rxjs-chat-stream';
@@ -209,11 +213,17 @@ snapshot$.subscribe((snapshot) => {
   const snapshotMessage: ChatCompletionSnapshotMessage | undefined = snapshotChoice?.message;
   const snapshotCall: ChatCompletionSnapshotToolCall | undefined = snapshotMessage?.tool_calls?.[0];
   is<string | null | undefined>()(snapshotMessage?.content);
-  is<string | undefined>()(snapshotCall?.function.arguments);
+  if (snapshotCall?.custom !== undefined) {
+    const customCall: ChatCompletionSnapshotCustomToolCall = snapshotCall;
+    is<string>()(customCall.custom.input);
+  } else if (snapshotCall !== undefined) {
+    const functionCall: ChatCompletionSnapshotFunctionToolCall = snapshotCall;
+    is<string>()(functionCall.function.arguments);
+  }
   is<CompletionUsage | undefined>()(snapshot.usage);
 });
-const toCompletionOptions: ToChatCompletionOptions = { estimateUsage: request };
-is<Observable<ChatCompletion>>()(chunks$.pipe(toChatCompletion(toCompletionOptions)));
+const toCompletionOptions: ToChatCompletionOptions = {};
+is<Observable<ChatCompletion>>()(chunks$.pipe(toChatCompletion(toCompletionOptions), withUsage(request)));
 const usageRequest: UsageRequest = { model: 'gpt-4o-mini', messages, tools, encoding: 'o200k_base' };
 const usage$: Observable<EstimatedUsage> = chunks$.pipe(usage(usageRequest));
 usage$.subscribe((counted) => is<boolean>()(counted.estimated && counted.promptCounted));
@@ -237,6 +247,7 @@ if (error instanceof StreamAPIError) is<APIErrorBody | string>()(error.error);
 if (error instanceof HTTPStatusError) is<number | undefined>()(error.retryAfterMs);
 if (error instanceof IncompleteStreamError) is<IncompleteStreamReason>()(error.reason);
 if (error instanceof InvalidChunkError) is<string>()(error.path);
+if (error instanceof InvalidInputError) is<string>()(error.expected);
 const thrown = new IncompleteStreamError('no [DONE]', { ...errorOptions, reason: reasons[1] });
 
 // rxjs-chat-stream/testing.
