@@ -335,6 +335,66 @@ describe('ChatCompletionAccumulator', () => {
       expect(acc.snapshot().choices[0]?.message.tool_calls?.map((call) => call.id)).toEqual(['call_a', 'call_b']);
     });
 
+    describe('custom tool calls', () => {
+      const call = (index: number, fields: Record<string, unknown>) => delta({ tool_calls: [{ index, ...fields }] });
+      const stream = [
+        chunk([delta({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: 'call_f', type: 'function', function: { name: 'get_weather', arguments: '{"city":' } }] })]),
+        chunk([call(0, { function: { arguments: '"Oslo"}' } })]),
+        chunk([call(1, { id: 'call_c', type: 'custom', custom: { name: 'code_exec', input: '' } })]),
+        chunk([call(1, { custom: { input: 'print(' } })]),
+        chunk([call(1, { custom: { input: '1)' } })]),
+      ];
+
+      it('should accumulate a custom call to the non-streamed shape, beside function calls', () => {
+        const completion = merge(...stream, chunk([delta({}, { finish_reason: 'tool_calls' })])).toChatCompletion();
+        expect(completion.choices[0]?.message.tool_calls).toStrictEqual([
+          { id: 'call_f', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+          { id: 'call_c', type: 'custom', custom: { name: 'code_exec', input: 'print(1)' } },
+        ]);
+      });
+
+      it('should show a custom call in snapshots as custom, with its index and the input so far, never a function', () => {
+        const acc = new ChatCompletionAccumulator();
+        const inputs: string[] = [];
+        for (const c of stream) {
+          acc.push(c);
+          const custom = acc.snapshot().choices[0]?.message.tool_calls?.[1];
+          if (custom !== undefined) {
+            expect(custom).not.toHaveProperty('function');
+            inputs.push(custom.custom?.input ?? 'missing');
+          }
+        }
+        expect(inputs).toEqual(['', 'print(', 'print(1)']);
+        expect(acc.snapshot().choices[0]?.message.tool_calls?.[1]).toStrictEqual({
+          index: 1,
+          id: 'call_c',
+          type: 'custom',
+          custom: { name: 'code_exec', input: 'print(1)' },
+        });
+      });
+
+      it('should take a call as custom from its type alone, and keep the name and unknown fields', () => {
+        const completion = merge(
+          chunk([call(0, { id: 'call_x', type: 'custom' })]),
+          chunk([call(0, { custom: { name: 'grammar', input: 'a', note: 1 } })]),
+          chunk([call(0, { custom: { name: '', input: 'b' } })]),
+          chunk([delta({}, { finish_reason: 'tool_calls' })]),
+        ).toChatCompletion();
+        expect(completion.choices[0]?.message.tool_calls).toStrictEqual([
+          { id: 'call_x', type: 'custom', custom: { note: 1, name: 'grammar', input: 'ab' } },
+        ]);
+      });
+
+      it('should refuse a call that is both a function call and a custom call, and a custom input that is not text', () => {
+        expect(() => merge(chunk([call(0, { type: 'custom', function: { name: 'f' } })]))).toThrow(
+          /tool_calls\[0\] must be a function call or a custom call, not both/,
+        );
+        expect(() => merge(chunk([call(0, { function: { name: 'f' } })]), chunk([call(0, { custom: { input: 'x' } })]))).toThrow(InvalidChunkError);
+        expect(() => merge(chunk([call(0, { custom: { input: 7 } })]))).toThrow(/tool_calls\[0\]\.custom\.input must be a string, got a number/);
+        expect(() => merge(chunk([call(0, { custom: 'x' })]))).toThrow(/tool_calls\[0\]\.custom must be an object, got a string/);
+      });
+    });
+
     it('should merge tool calls by index: id, type and name when present, arguments concatenated', () => {
       const call = (index: number, fields: Record<string, unknown>) => delta({ tool_calls: [{ index, ...fields }] });
       const acc = merge(
