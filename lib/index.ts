@@ -19,12 +19,12 @@ export type { FromSSEOptions, SSEInput } from './sources/fromSSE.js';
 
 // Server-sent events: reading and writing the wire format
 export { sseEvents } from './sse/sseEvents.js';
-export { chatChunks } from './sse/chatChunks.js';
-export type { ChatChunksOptions } from './sse/chatChunks.js';
-export { toSSE } from './sse/toSSE.js';
-export type { ToSSEOptions } from './sse/toSSE.js';
-export { pipeSSE } from './sse/pipeSSE.js';
-export type { PipeSSEOptions, SSEResponse } from './sse/pipeSSE.js';
+export { chatChunks } from './protocol/chatChunks.js';
+export type { ChatChunksOptions } from './protocol/chatChunks.js';
+export { toSSE } from './http/toSSE.js';
+export type { ToSSEOptions } from './http/toSSE.js';
+export { pipeSSE } from './http/pipeSSE.js';
+export type { PipeSSEOptions, SSEResponse } from './http/pipeSSE.js';
 
 // Operators
 export { contentDeltas } from './operators/contentDeltas.js';

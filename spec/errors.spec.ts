@@ -1,6 +1,6 @@
 import { HTTPStatusError, StreamAPIError, ChatStreamError, IncompleteStreamError, SSEParseError, attachPartial } from '../lib/errors.js';
 import { from } from 'rxjs';
-import { chatChunks } from '../lib/sse/chatChunks.js';
+import { chatChunks } from '../lib/protocol/chatChunks.js';
 import { sseEvents } from '../lib/sse/sseEvents.js';
 import type { ChatCompletionSnapshot } from '../lib/types.js';
 

@@ -1,6 +1,7 @@
 import { Observable, asyncScheduler, type SchedulerLike, type Subscriber } from 'rxjs';
 import { IncompleteStreamError, InvalidInputError } from '../errors.js';
-import { ChatChunkReader, SSEByteParser } from '../sse/eventParser.js';
+import { ChatChunkReader } from '../protocol/chunkReader.js';
+import { SSEByteParser } from '../sse/byteParser.js';
 import {
   cancelQuietly,
   isSuccess,
@@ -8,7 +9,7 @@ import {
   readHTTPError,
   type ByteStreamLike,
   type ResponseLike,
-} from '../sse/readBody.js';
+} from '../http/response.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { destroyQuietly, subscribeToIterable, type ValueSink } from './iterate.js';
 import { connectionLost } from '../http/connection.js';

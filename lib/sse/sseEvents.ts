@@ -2,7 +2,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { ServerSentEvent } from '../types.js';
 // SSEParseError is imported for the {@link} of the documentation.
 import type { SSEParseError } from '../errors.js';
-import { SSEByteParser } from './eventParser.js';
+import { SSEByteParser } from './byteParser.js';
 
 /**
  * Parses a stream of bytes (or text) as server-sent events, by the WHATWG EventSource rules.

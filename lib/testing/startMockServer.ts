@@ -14,7 +14,7 @@ import {
   type SchedulerLike,
 } from 'rxjs';
 import { InvalidInputError, StreamAPIError, type APIErrorBody } from '../errors.js';
-import { pipeSSE } from '../sse/pipeSSE.js';
+import { pipeSSE } from '../http/pipeSSE.js';
 import { redactSecrets } from '../redact.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { planChunks, planCompletion, planReply, type ChunkFormat, type MockToolCall } from './completion.js';

@@ -1,6 +1,6 @@
 import type { ChatCompletionChunk } from '../types.js';
 import { StreamAPIError } from '../errors.js';
-import { chunkEvent, DONE_EVENT, errorEvent } from '../sse/sseWriter.js';
+import { chunkEvent, DONE_EVENT, errorEvent } from '../protocol/writer.js';
 
 /**
  * Writes chunks as the body of a streamed response: the exact text the API sends.

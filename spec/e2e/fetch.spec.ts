@@ -7,7 +7,7 @@ import { contentDeltas } from '../../lib/operators/contentDeltas.js';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import { fromChatCompletion } from '../../lib/sources/fromChatCompletion.js';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
-import { pipeSSE } from '../../lib/sse/pipeSSE.js';
+import { pipeSSE } from '../../lib/http/pipeSSE.js';
 import { startMockServer, type MockServer } from '../../lib/testing/startMockServer.js';
 import { errorOf, until, user } from '../helpers/notebook.js';
 

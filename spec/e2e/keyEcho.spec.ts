@@ -13,7 +13,7 @@ import { main } from '../../lib/cli/cli.js';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import { fromChatCompletion } from '../../lib/sources/fromChatCompletion.js';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
-import { pipeSSE } from '../../lib/sse/pipeSSE.js';
+import { pipeSSE } from '../../lib/http/pipeSSE.js';
 import { chunk, sseEvent } from '../helpers/chunk.js';
 import { memoryIO } from '../cli/helpers.js';
 

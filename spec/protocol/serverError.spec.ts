@@ -15,7 +15,7 @@ import { errorEventBody, isServerError, serverErrorOf, toErrorBody } from '../..
 import { fromChatCompletion } from '../../lib/sources/fromChatCompletion.js';
 import { fromChunks } from '../../lib/sources/fromChunks.js';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
-import { toSSE } from '../../lib/sse/toSSE.js';
+import { toSSE } from '../../lib/http/toSSE.js';
 import { toSSEText } from '../../lib/testing/toSSEText.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 import { chunk, SSE_DONE, sseEvent } from '../helpers/chunk.js';

@@ -15,7 +15,7 @@ import {
   StreamAPIError,
 } from '../../lib/errors.js';
 import { fromSSE, type SSEInput } from '../../lib/sources/fromSSE.js';
-import { chatChunks } from '../../lib/sse/chatChunks.js';
+import { chatChunks } from '../../lib/protocol/chatChunks.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 import { seededRandom } from '../../lib/testing/random.js';

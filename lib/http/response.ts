@@ -2,7 +2,7 @@ import type { SchedulerLike, Subscriber } from 'rxjs';
 import { HTTPStatusError, type APIErrorBody } from '../errors.js';
 import { isObject } from '../json.js';
 import { redactAndCut } from '../redact.js';
-import { connectionLost } from '../http/connection.js';
+import { connectionLost } from './connection.js';
 
 /** The part of a `ReadableStreamDefaultReader` the toolkit uses. */
 export interface ByteReaderLike {

@@ -1,6 +1,6 @@
 import { Observable, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { InvalidChunkError, InvalidInputError, type APIErrorBody } from '../errors.js';
-import { serverErrorOf } from '../protocol/serverError.js';
+import { serverErrorOf } from './serverError.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { redactSecrets } from '../redact.js';
 import { isObject } from '../json.js';

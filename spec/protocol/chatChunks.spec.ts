@@ -3,7 +3,7 @@ import { from } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import * as errors from '../../lib/errors.js';
 import { IncompleteStreamError, InvalidInputError, SSEParseError, StreamAPIError } from '../../lib/errors.js';
-import { chatChunks, type ChatChunksOptions } from '../../lib/sse/chatChunks.js';
+import { chatChunks, type ChatChunksOptions } from '../../lib/protocol/chatChunks.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ChatCompletionChunk, ServerSentEvent } from '../../lib/types.js';
 

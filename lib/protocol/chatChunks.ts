@@ -2,7 +2,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { ChatCompletionChunk, ServerSentEvent } from '../types.js';
 // The error classes are imported for the {@link}s of the documentation.
 import type { IncompleteStreamError, SSEParseError, StreamAPIError } from '../errors.js';
-import { ChatChunkReader } from './eventParser.js';
+import { ChatChunkReader } from './chunkReader.js';
 
 /** Options of {@link chatChunks}. */
 export interface ChatChunksOptions {

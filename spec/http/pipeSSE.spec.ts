@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { finalize, interval, map, NEVER, Observable, of, take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { StreamAPIError } from '../../lib/errors.js';
-import { pipeSSE } from '../../lib/sse/pipeSSE.js';
+import { pipeSSE } from '../../lib/http/pipeSSE.js';
 import { buildChunks } from '../../lib/testing/buildChunks.js';
 import { toSSEText } from '../../lib/testing/toSSEText.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';

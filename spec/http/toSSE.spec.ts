@@ -3,7 +3,7 @@ import { defer, lastValueFrom, NEVER, of, Subject, throwError, toArray } from 'r
 import { TestScheduler } from 'rxjs/testing';
 import { HTTPStatusError, InvalidInputError, StreamAPIError } from '../../lib/errors.js';
 import { fromSSE } from '../../lib/sources/fromSSE.js';
-import { toSSE } from '../../lib/sse/toSSE.js';
+import { toSSE } from '../../lib/http/toSSE.js';
 import { buildChunks } from '../../lib/testing/buildChunks.js';
 import { toSSEText } from '../../lib/testing/toSSEText.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';

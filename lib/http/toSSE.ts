@@ -1,8 +1,8 @@
 import { asyncScheduler, isObservable, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import type { ChatCompletionChunk } from '../types.js';
-import { sseText, type ToSSEOptions } from './sseWriter.js';
+import { sseText, type ToSSEOptions } from '../protocol/writer.js';
 
-export type { ToSSEOptions } from './sseWriter.js';
+export type { ToSSEOptions } from '../protocol/writer.js';
 
 /**
  * Turns an Observable of chat-completion chunks into a `ReadableStream` of the OpenAI wire format.

@@ -1,6 +1,6 @@
 import { asyncScheduler, Subscription, type Observable, type SchedulerLike } from 'rxjs';
 import type { ChatCompletionChunk } from '../types.js';
-import { sseText, type ToSSEOptions } from './sseWriter.js';
+import { sseText, type ToSSEOptions } from '../protocol/writer.js';
 
 /**
  * What `pipeSSE` needs of a response: a `node:http` `ServerResponse`, or anything built on it
