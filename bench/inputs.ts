@@ -4,9 +4,11 @@
  * project's own `buildChunks`, their wire bytes cut into 16 KiB reads, and a fake `fetch` that
  * answers every request with those bytes.
  */
-import { buildChunks, toSSEText } from '../lib/testing/index.js';
-import { seededRandom as seeded } from '../lib/testing/random.js';
 import type { ChatCompletionChunk } from '../lib/types.js';
+import { testing, random } from './pkg.js';
+
+const { buildChunks, toSSEText } = testing;
+const { seededRandom: seeded } = random;
 
 const ENGLISH_FUNCTION = (
   'the of and to a in that is was he for it with as his on be at by i this had not are but from or have an ' +

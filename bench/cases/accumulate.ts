@@ -5,14 +5,14 @@
  * - the text: `fromSSE` + `contentDeltas()` joined vs a raw `for await` over the SDK stream vs
  *   the Vercel AI SDK's `streamText(…).textStream`, beside the floor.
  */
-import { fromSSE } from '../../lib/sources/fromSSE.js';
-import { contentDeltas } from '../../lib/operators/contentDeltas.js';
-import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
 import type { ChatCompletion } from '../../lib/types.js';
 import { CHAT_URL, PARAMS, floorParse, newTally, openaiClient, tally, vercelText } from '../contenders.js';
 import type { BenchContext, CaseResult } from '../context.js';
 import { timeGroup, type Contender, type Group } from '../harness.js';
 import { fakeFetch, realisticChunks, wirePieces } from '../inputs.js';
+import { pkg } from '../pkg.js';
+
+const { fromSSE, contentDeltas, toChatCompletion } = pkg;
 
 /** What is compared for a finished answer. */
 export interface Answer {

@@ -11,14 +11,14 @@
  * older than `lib/`). Split mode shows the initial load (the entry and what it imports statically)
  * and the total: a dynamic `import()` (the rank files) becomes a chunk loaded on first use.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { BenchMismatchError } from '../compare.js';
 import type { BenchContext, CaseResult } from '../context.js';
 import type { ContenderResult, GroupResult } from '../harness.js';
+import { ensureBuilt } from '../build.js';
 
 const ROOT = resolve(__dirname, '..', '..');
 const DIST = join(ROOT, 'dist', 'esm', 'index.js');
@@ -86,23 +86,6 @@ const result = streamText({ model: openai.chat('gpt-4o-mini'), prompt: 'Hi' });
 })();`,
     },
   ];
-}
-
-/** The newest modification time of the files under a folder. */
-function newest(folder: string): number {
-  let latest = 0;
-  for (const entry of readdirSync(folder, { withFileTypes: true })) {
-    const path = join(folder, entry.name);
-    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return latest;
-}
-
-/** Builds dist/ unless it is there and newer than every file of lib/. */
-function ensureBuilt(context: BenchContext): void {
-  if (existsSync(DIST) && statSync(DIST).mtimeMs >= newest(join(ROOT, 'lib'))) return;
-  context.log('  bundle: building dist/ (npm run build)…');
-  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 export interface BundleSizes {
@@ -192,7 +175,7 @@ export async function measureApp(app: App, folder: string): Promise<BundleSizes>
 const kb = (bytes: number): number => Math.round((bytes / 1024) * 10) / 10;
 
 export async function runBundle(context: BenchContext): Promise<CaseResult> {
-  ensureBuilt(context);
+  ensureBuilt(context.log);
   const scratch = join(ROOT, '.bench-tmp');
   mkdirSync(scratch, { recursive: true });
   const folder = mkdtempSync(join(scratch, 'bundle-'));

@@ -3,11 +3,13 @@
  * chunks, each folded into the same tally: `fromSSE` vs the openai SDK's stream vs
  * eventsource-parser + JSON.parse vs the hand-written floor.
  */
-import { fromSSE } from '../../lib/sources/fromSSE.js';
 import { CHAT_URL, PARAMS, eventsourceParserParse, floorParse, newTally, openaiClient, tally, type Tally } from '../contenders.js';
 import type { BenchContext, CaseResult } from '../context.js';
 import { timeGroup, type Contender, type Group } from '../harness.js';
 import { fakeFetch, realisticChunks, wirePieces } from '../inputs.js';
+import { pkg } from '../pkg.js';
+
+const { fromSSE } = pkg;
 
 /** The four decoders over one fake `fetch`. */
 export function decodeContenders(fetchFn: typeof fetch): Array<Contender<Tally>> {

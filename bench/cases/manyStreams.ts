@@ -7,11 +7,13 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import OpenAI from 'openai';
-import { fromChatCompletion } from '../../lib/sources/fromChatCompletion.js';
 import { spawnChild } from '../child-process.js';
 import { PARAMS } from '../contenders.js';
 import type { BenchContext, CaseResult } from '../context.js';
 import { percentile, timeGroup, type Contender, type Group, type GroupResult } from '../harness.js';
+import { pkg } from '../pkg.js';
+
+const { fromChatCompletion } = pkg;
 
 export interface ManyResult {
   texts: string[];

@@ -3,13 +3,13 @@
  * chunks generated lazily (wire bytes made on demand, 16 KiB at a time, never held), through one
  * contender, with the heap sampled after a full GC every `total / SAMPLES` chunks.
  */
-import { contentDeltas } from '../../lib/operators/contentDeltas.js';
-import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
-import { fromSSE } from '../../lib/sources/fromSSE.js';
-import { buildChunks } from '../../lib/testing/index.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 import { PARAMS, openaiClient } from '../contenders.js';
 import { byteStreamFrom, englishProse, fakeFetchOf, MODEL } from '../inputs.js';
+import { pkg, testing } from '../pkg.js';
+
+const { contentDeltas, toChatCompletion, fromSSE } = pkg;
+const { buildChunks } = testing;
 
 const SAMPLES = 20;
 const READ_SIZE = 16 * 1024;

@@ -5,16 +5,15 @@
  * the floor parser), and chunks already in memory (the operators alone).
  */
 import { Observable, share } from 'rxjs';
-import { contentDeltas } from '../../lib/operators/contentDeltas.js';
-import { elapsed, type Elapsed } from '../../lib/operators/elapsed.js';
-import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
-import { fromChatCompletion } from '../../lib/sources/fromChatCompletion.js';
-import { fromSSE } from '../../lib/sources/fromSSE.js';
+import type { Elapsed } from '../../lib/operators/elapsed.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../../lib/types.js';
 import { CHAT_URL, PARAMS, floorParse, openaiClient } from '../contenders.js';
 import type { BenchContext, CaseResult } from '../context.js';
 import { timeGroup, type Contender, type Group } from '../harness.js';
 import { fakeFetch, realisticChunks, wirePieces } from '../inputs.js';
+import { pkg } from '../pkg.js';
+
+const { contentDeltas, elapsed, toChatCompletion, fromChatCompletion, fromSSE } = pkg;
 
 /** What both sides compute: the stamped deltas (counted and joined) and the finished answer. */
 export interface PipelineResult {

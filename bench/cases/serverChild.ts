@@ -3,8 +3,10 @@
  * the clients being measured: `startMockServer({ timing: 'instant' })` on 127.0.0.1, a fixed reply
  * of `replyBytes` bytes of prose, until stdin ends (the parent exits or closes it).
  */
-import { startMockServer } from '../../lib/testing/index.js';
 import { englishProse } from '../inputs.js';
+import { testing } from '../pkg.js';
+
+const { startMockServer } = testing;
 
 /**
  * Node's HTTP server closes an idle keep-alive socket after 5 s by default; the client's pool

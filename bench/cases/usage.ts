@@ -10,16 +10,15 @@ import { countTokens as gptTokenizerO200k } from 'gpt-tokenizer/encoding/o200k_b
 import { Tiktoken } from 'js-tiktoken/lite';
 import o200kRanks from 'js-tiktoken/ranks/o200k_base';
 import { from, reduce, type Observable } from 'rxjs';
-import { runningTokens } from '../../lib/operators/runningTokens.js';
-import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
-import { usage } from '../../lib/operators/usage.js';
-import { countTokens } from '../../lib/tokens/countTokens.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../../lib/types.js';
 import { runChild } from '../child-process.js';
 import { assertSameResults } from '../compare.js';
 import type { BenchContext, CaseResult } from '../context.js';
 import { median, timeGroup, type ContenderResult, type Group, type GroupResult } from '../harness.js';
 import { englishProse, longReplyChunks, MODEL, persianProse } from '../inputs.js';
+import { pkg } from '../pkg.js';
+
+const { runningTokens, toChatCompletion, usage, countTokens } = pkg;
 
 /** `text` cut into deltas of `size` characters (as `contentDeltas` would give them). */
 export function deltasOf(text: string, size: number): string[] {

@@ -1,14 +1,9 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import * as chunkShape from '../protocol/chunkShape.js';
-import * as json from '../json.js';
+import { choicePath, entryIndex } from '../protocol/chunkShape.js';
+import { isObject } from '../json.js';
 import { InvalidChunkError } from '../errors.js';
 import { serverErrorOf } from '../protocol/serverError.js';
 import type { ChatCompletionChunk } from '../types.js';
-
-// Bound once: called per chunk, so not read from the module object per call (a CommonJS
-// transpile such as tsx's reads every import through a getter, ~15 ns a call on this path).
-const { choicePath, entryIndex } = chunkShape;
-const { isObject } = json;
 
 /**
  * Emits the text each chunk adds to one choice's message.
