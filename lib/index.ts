@@ -32,7 +32,7 @@ export { elapsed } from './operators/elapsed.js';
 export type { Elapsed } from './operators/elapsed.js';
 export { accumulate } from './operators/accumulate.js';
 export { toChatCompletion } from './operators/toChatCompletion.js';
-export type { ToChatCompletionOptions } from './operators/toChatCompletion.js';
+export type { LenientChatCompletion, ToChatCompletionOptions } from './operators/toChatCompletion.js';
 export { withUsage } from './operators/withUsage.js';
 export { usage } from './operators/usage.js';
 export type { EstimatedUsage } from './operators/usage.js';

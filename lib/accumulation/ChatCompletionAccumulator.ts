@@ -1,5 +1,5 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot, CompletionUsage } from '../types.js';
-import { finalise } from './finalise.js';
+import { finalise, type IncompleteMarker } from './finalise.js';
 import { mergeChunk } from './merge.js';
 import { buildSnapshot } from './snapshot.js';
 import { newCompletionState, type CompletionState } from './state.js';
@@ -56,10 +56,12 @@ export class ChatCompletionAccumulator {
   /**
    * The finished `ChatCompletion`: the shape a non-streamed request returns. Does not change the
    * state (more chunks may be pushed and this called again).
+   * `lenient`: a choice without `finish_reason` finishes with `finish_reason: null`, and the
+   * completion carries `incomplete` to say so.
    * @throws IncompleteStreamError `no-chunks` when no chunk was merged; `unfinished-choice`, with
-   * `partial`, when a choice has no `finish_reason`.
+   * `partial`, when a choice has no `finish_reason` (unless `lenient`).
    */
-  toChatCompletion(): ChatCompletion {
-    return finalise(this.#state);
+  toChatCompletion(lenient = false): ChatCompletion & { incomplete?: IncompleteMarker } {
+    return finalise(this.#state, lenient);
   }
 }

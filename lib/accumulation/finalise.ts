@@ -15,27 +15,41 @@ type Message = ChatCompletion.Choice['message'];
 type ToolCall = NonNullable<Message['tool_calls']>[number];
 
 /**
- * The finished `ChatCompletion`. Does not change the state (more chunks may be merged and this
- * called again).
- * @throws IncompleteStreamError `no-chunks` when no chunk was merged; `unfinished-choice`, with
- * `partial`, when a choice has no `finish_reason`.
+ * What a lenient finish adds to a completion some choice of which never got its `finish_reason`
+ * (the stream ended with `[DONE]` but without one, as llama.cpp and some vLLM versions do).
  */
-export function finalise(state: CompletionState): ChatCompletion {
+export interface IncompleteMarker {
+  reason: 'unfinished-choice';
+  /** The indexes of the choices whose `finish_reason` is `null`: none came. */
+  choices: number[];
+}
+
+/**
+ * The finished `ChatCompletion`. Does not change the state (more chunks may be merged and this
+ * called again). `lenient`: a choice without `finish_reason` finishes anyway, with
+ * `finish_reason: null` (none came: no guess) and the completion says so in `incomplete`.
+ * @throws IncompleteStreamError `no-chunks` when no chunk was merged; `unfinished-choice`, with
+ * `partial`, when a choice has no `finish_reason` (unless `lenient`).
+ */
+export function finalise(state: CompletionState, lenient = false): ChatCompletion & { incomplete?: IncompleteMarker } {
   if (state.chunkCount === 0) {
     throw new IncompleteStreamError('The stream completed without a single chunk', { reason: 'no-chunks' });
   }
   const choices = state.choices.items;
   const unfinished = choices.filter((choice) => choice.finishReason === null).map((choice) => choice.index);
-  if (unfinished.length > 0) {
+  if (unfinished.length > 0 && !lenient) {
     throw new IncompleteStreamError(
       `The stream completed, but ${unfinished.length === 1 ? 'choice' : 'choices'} ${unfinished.join(', ')} never got a finish_reason`,
       { reason: 'unfinished-choice', partial: buildSnapshot(state) },
     );
   }
-  const completion = { id: state.id, object: 'chat.completion', created: state.created, model: state.model } as ChatCompletion;
+  const completion = { id: state.id, object: 'chat.completion', created: state.created, model: state.model } as ChatCompletion & {
+    incomplete?: IncompleteMarker;
+  };
   if (state.fields !== undefined) copyFields(completion, state.fields);
   completion.choices = choices.map(finalChoice);
   if (state.usage !== undefined) completion.usage = state.usage;
+  if (unfinished.length > 0) completion.incomplete = { reason: 'unfinished-choice', choices: unfinished };
   return completion;
 }
 

@@ -166,6 +166,42 @@ describe('toChatCompletion', () => {
     });
   });
 
+  describe('{ lenient: true }', () => {
+    it('should finish a choice that never got its finish_reason, null and marked, not guessed', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const e1 = cold('  -r-a-b-|', values);
+        const expected = ' -------(C|)';
+        const finished = completion('Hello');
+        expectObservable(e1.pipe(toChatCompletion({ lenient: true }))).toBe(expected, {
+          C: {
+            ...finished,
+            choices: [{ ...finished.choices[0], finish_reason: null }],
+            incomplete: { reason: 'unfinished-choice', choices: [0] },
+          },
+        });
+      });
+    });
+
+    it('should add no marker when every choice finished, and still error on an empty stream', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        expectObservable(cold(' -r-a-b-f-|', values).pipe(toChatCompletion({ lenient: true }))).toBe('---------(C|)', { C: completion('Hello') });
+        expectObservable(cold<ChatCompletionChunk>(' -|').pipe(toChatCompletion({ lenient: true }))).toBe('-#', undefined, expect.any(IncompleteStreamError));
+      });
+    });
+
+    it('should mark only the choices that did not finish', async () => {
+      const two = (index: number, delta: Record<string, unknown>, finish: string | null = null): ChatCompletionChunk =>
+        ({ ...chunk(null), choices: [{ index, delta, finish_reason: finish, logprobs: null }] }) as ChatCompletionChunk;
+      const result = await lastValueFrom(
+        of(two(0, { role: 'assistant', content: 'a' }), two(1, { role: 'assistant', content: 'b' }), two(0, {}, 'stop')).pipe(
+          toChatCompletion({ lenient: true }),
+        ),
+      );
+      expect(result.choices.map((choice) => choice.finish_reason)).toEqual(['stop', null]);
+      expect(result.incomplete).toEqual({ reason: 'unfinished-choice', choices: [1] });
+    });
+  });
+
   it('should refuse the estimateUsage option it had, saying where counting went', () => {
     const request = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hi' }] };
     expect(() => toChatCompletion({ estimateUsage: request } as never)).toThrow(InvalidInputError);

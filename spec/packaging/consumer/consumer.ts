@@ -41,6 +41,7 @@ import {
   runningTokens,
   type Elapsed,
   type ToChatCompletionOptions,
+  type LenientChatCompletion,
   type EstimatedUsage,
   // Tokens
   countTokens,
@@ -224,6 +225,8 @@ snapshot$.subscribe((snapshot) => {
 });
 const toCompletionOptions: ToChatCompletionOptions = {};
 is<Observable<ChatCompletion>>()(chunks$.pipe(toChatCompletion(toCompletionOptions), withUsage(request)));
+const lenient$: Observable<LenientChatCompletion> = chunks$.pipe(toChatCompletion({ lenient: true }));
+lenient$.subscribe((finished) => is<ChatCompletion.Choice['finish_reason'] | null | undefined>()(finished.choices[0]?.finish_reason));
 const usageRequest: UsageRequest = { model: 'gpt-4o-mini', messages, tools, encoding: 'o200k_base' };
 const usage$: Observable<EstimatedUsage> = chunks$.pipe(usage(usageRequest));
 usage$.subscribe((counted) => is<boolean>()(counted.estimated && counted.promptCounted));
