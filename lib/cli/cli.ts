@@ -55,6 +55,7 @@ async function withEndpoint(
   } catch (error) {
     const failure = describeFailure(error, {
       ...(endpoint ? { baseURL: endpoint.baseURL, keyConfigured: endpoint.apiKey !== undefined } : {}),
+      ...(endpoint?.apiKeyVariable ? { keyVariable: endpoint.apiKeyVariable } : {}),
       ...(endpoint?.apiKey ? { apiKey: endpoint.apiKey } : {}),
     });
     line(io.stderr, `${PROGRAM}: ${failure.message}`);

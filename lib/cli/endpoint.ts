@@ -1,6 +1,6 @@
 /**
  * Which API the `demo` and `chat` commands talk to: `--base-url` / `OPENAI_BASE_URL` /
- * `OPENAI_API_KEY` when given, else the embedded local server, started for the command and
+ * `OPENAI_API_KEY` / `GILAS_API_KEY` when given, else the embedded local server, started for the command and
  * closed after it. And the `openai` client for it, loaded at run time (an optional peer).
  * @internal
  */
@@ -16,6 +16,8 @@ import { redactValue } from '../redact.js';
 
 /** The default endpoint of the `openai` SDK, used when only `OPENAI_API_KEY` is set. */
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+/** The Gilas API, used when the key is `GILAS_API_KEY` and no base URL is given (as its docs do). */
+export const GILAS_BASE_URL = 'https://api.gilas.io/v1/';
 
 /** What the user asked for on the command line. */
 export interface EndpointFlags {
@@ -42,6 +44,8 @@ export interface Endpoint {
   client: CliClient;
   /** The key in use (only to scrub it from messages; never printed). */
   apiKey: string | undefined;
+  /** The variable the key came from (`OPENAI_API_KEY` or `GILAS_API_KEY`), to name it in a hint. */
+  apiKeyVariable: string | undefined;
   /** One line saying which endpoint this is. */
   description: string;
   /** Stops the local server; nothing for a remote endpoint. */
@@ -130,16 +134,29 @@ function wrap(sdk: SDKClient): CliClient {
 }
 
 /**
+ * The API key from the environment: `OPENAI_API_KEY`, else `GILAS_API_KEY` (the variable the Gilas
+ * documentation uses), with the name of the variable it came from.
+ */
+export function keyFromEnv(env: CliIO['env']): { key: string; variable: 'OPENAI_API_KEY' | 'GILAS_API_KEY' } | undefined {
+  for (const variable of ['OPENAI_API_KEY', 'GILAS_API_KEY'] as const) {
+    const key = env[variable]?.trim();
+    if (key) return { key, variable };
+  }
+  return undefined;
+}
+
+/**
  * Picks the endpoint: `--local` forces the local server; else `--base-url`, else `OPENAI_BASE_URL`;
- * a key alone (`OPENAI_API_KEY`) means the OpenAI API itself; neither means the local server
- * (on 127.0.0.1, any free port, `--timing`, default realistic).
+ * a key alone means its API: `OPENAI_API_KEY` the OpenAI API, `GILAS_API_KEY` the Gilas API;
+ * neither means the local server (on 127.0.0.1, any free port, `--timing`, default realistic).
  */
 export async function openEndpoint(flags: EndpointFlags, io: CliIO): Promise<Endpoint> {
   const env = io.env;
   const OpenAI = await loadOpenAI(io);
   const flagURL = flags['base-url'];
   const envURL = env['OPENAI_BASE_URL']?.trim() || undefined;
-  const envKey = env['OPENAI_API_KEY']?.trim() || undefined;
+  const keyed = keyFromEnv(env);
+  const envKey = keyed?.key;
   if (flags.local && flagURL !== undefined) throw new UsageError('--local and --base-url cannot be used together');
 
   const remote = !flags.local && (flagURL !== undefined || envURL !== undefined || envKey !== undefined);
@@ -158,20 +175,23 @@ export async function openEndpoint(flags: EndpointFlags, io: CliIO): Promise<End
       logLevel: 'warn',
       logger: sdkLogger(io, undefined),
     });
-    const why = flags.local ? '--local' : 'OPENAI_BASE_URL and OPENAI_API_KEY are not set';
+    const why = flags.local ? '--local' : 'OPENAI_BASE_URL, OPENAI_API_KEY and GILAS_API_KEY are not set';
     return {
       kind: 'local',
       baseURL: server.baseURL,
       client: wrap(sdk),
       apiKey: undefined,
+      apiKeyVariable: undefined,
       description: `Endpoint: the embedded local server at ${server.baseURL} (${why}; ${describeTiming(timing)})`,
       close: () => server.close(),
     };
   }
   if (flags.timing !== undefined) {
-    throw new UsageError('--timing applies to the local server only (add --local, or unset OPENAI_BASE_URL and OPENAI_API_KEY)');
+    throw new UsageError('--timing applies to the local server only (add --local, or unset OPENAI_BASE_URL and the API key)');
   }
-  const url = parseBaseURL(flagURL ?? envURL ?? OPENAI_BASE_URL, flagURL !== undefined ? '--base-url' : 'OPENAI_BASE_URL');
+  // A key alone picks its own API: the Gilas one for GILAS_API_KEY, OpenAI's for OPENAI_API_KEY.
+  const keyURL = keyed?.variable === 'GILAS_API_KEY' ? GILAS_BASE_URL : OPENAI_BASE_URL;
+  const url = parseBaseURL(flagURL ?? envURL ?? keyURL, flagURL !== undefined ? '--base-url' : 'OPENAI_BASE_URL');
   const baseURL = displayURL(url);
   const sdk = new OpenAI({
     // Keyless OpenAI-compatible servers (a local vLLM or Ollama) take any key; a server that wants
@@ -186,13 +206,20 @@ export async function openEndpoint(flags: EndpointFlags, io: CliIO): Promise<End
     logger: sdkLogger(io, envKey),
   });
   const source =
-    flagURL !== undefined ? '--base-url' : envURL !== undefined ? 'OPENAI_BASE_URL' : 'the OpenAI API, since OPENAI_API_KEY is set';
+    flagURL !== undefined
+      ? '--base-url'
+      : envURL !== undefined
+        ? 'OPENAI_BASE_URL'
+        : keyed?.variable === 'GILAS_API_KEY'
+          ? 'the Gilas API, since GILAS_API_KEY is set'
+          : 'the OpenAI API, since OPENAI_API_KEY is set';
   return {
     kind: 'remote',
     baseURL,
     client: wrap(sdk),
     apiKey: envKey,
-    description: `Endpoint: remote, ${baseURL} (${source}; ${envKey ? 'API key from OPENAI_API_KEY' : 'no API key'})`,
+    apiKeyVariable: keyed?.variable,
+    description: `Endpoint: remote, ${baseURL} (${source}; ${keyed ? `API key from ${keyed.variable}` : 'no API key'})`,
     close: () => Promise.resolve(),
   };
 }

@@ -39,6 +39,8 @@ export interface FailureContext {
   apiKey?: string;
   /** Whether a key was configured (for the 401 hint). */
   keyConfigured?: boolean;
+  /** The variable the key came from (for the 401 hint); default `OPENAI_API_KEY`. */
+  keyVariable?: string;
 }
 
 const CONNECTION_CODES: Record<string, string> = {
@@ -141,9 +143,10 @@ export function describeFailure(error: unknown, context: FailureContext = {}): F
 
   const status = httpStatus(error);
   if (status === 401) {
+    const variable = context.keyVariable ?? 'OPENAI_API_KEY';
     const hint = context.keyConfigured
-      ? 'the server rejected the API key (check OPENAI_API_KEY)'
-      : 'the server wants an API key: set OPENAI_API_KEY';
+      ? `the server rejected the API key (check ${variable})`
+      : 'the server wants an API key: set OPENAI_API_KEY (or GILAS_API_KEY for the Gilas API)';
     return { message: `authentication failed (401) at${where}: ${hint}`, exitCode: EXIT.usage };
   }
   if (status !== undefined) {

@@ -6,8 +6,9 @@
 export const PROGRAM = 'rxjs-chat-stream';
 
 const ENDPOINT = `Endpoint:
-  --base-url, else OPENAI_BASE_URL, else (when only OPENAI_API_KEY is set) the OpenAI API;
-  the key is read from OPENAI_API_KEY and never printed. With none of them, or with --local,
+  --base-url, else OPENAI_BASE_URL, else (when only a key is set) the key's own API: the OpenAI
+  API for OPENAI_API_KEY, the Gilas API (https://api.gilas.io/v1/) for GILAS_API_KEY. The key
+  is read from OPENAI_API_KEY, else GILAS_API_KEY, and never printed. With none of them, or with --local,
   the command starts the embedded local server (127.0.0.1, any free port, no key, no network)
   and closes it at the end. One line says which endpoint is used.`;
 
@@ -38,7 +39,7 @@ ${EXIT_CODES}
 Examples:
   npm run demo
   ${PROGRAM} demo --json
-  OPENAI_BASE_URL=https://api.gilas.io/v1/ OPENAI_API_KEY=… ${PROGRAM} chat "What's 1+1?"
+  GILAS_API_KEY=… ${PROGRAM} chat "What's 1+1?"        (the Gilas API)
   ${PROGRAM} serve --port 8787
 `,
 

@@ -100,7 +100,26 @@ describe('chat', () => {
 
       const keyless = memoryIO({ OPENAI_BASE_URL: guarded.baseURL });
       expect(await main(['chat', 'hi'], keyless.io)).toBe(2);
-      expect(keyless.errorLines).toEqual([expect.stringMatching(/authentication failed \(401\) .*set OPENAI_API_KEY$/)]);
+      expect(keyless.errorLines).toEqual([
+        expect.stringMatching(/authentication failed \(401\) .*set OPENAI_API_KEY \(or GILAS_API_KEY for the Gilas API\)$/),
+      ]);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('should take the key from GILAS_API_KEY, as the Gilas docs do, and name it when it is rejected', async () => {
+    const guarded = await startMockServer({ timing: 'instant', apiKey: 'gilas-secret-key-1' });
+    try {
+      const good = memoryIO({ OPENAI_BASE_URL: guarded.baseURL, GILAS_API_KEY: 'gilas-secret-key-1' });
+      expect(await main(['chat', "What's 1+1? Answer in one word."], good.io)).toBe(0);
+      expect(good.stdout).toBe('2\n');
+      const wrong = memoryIO({ OPENAI_BASE_URL: guarded.baseURL, GILAS_API_KEY: 'gilas-wrong-key-2' });
+      expect(await main(['chat', 'hi'], wrong.io)).toBe(2);
+      expect(wrong.errorLines).toEqual([
+        `rxjs-chat-stream: authentication failed (401) at ${guarded.baseURL}: the server rejected the API key (check GILAS_API_KEY)`,
+      ]);
+      expect(good.stdout + good.stderr + wrong.stdout + wrong.stderr).not.toMatch(/gilas-(secret|wrong)-key/);
     } finally {
       await guarded.close();
     }

@@ -68,7 +68,7 @@ describe('demo', () => {
     const lines = out.split('\n');
 
     expect(lines[0]).toMatch(
-      /^Endpoint: the embedded local server at http:\/\/127\.0\.0\.1:\d+\/v1 \(OPENAI_BASE_URL and OPENAI_API_KEY are not set; 50 ms to the first token, 2 ms per token\)$/,
+      /^Endpoint: the embedded local server at http:\/\/127\.0\.0\.1:\d+\/v1 \(OPENAI_BASE_URL, OPENAI_API_KEY and GILAS_API_KEY are not set; 50 ms to the first token, 2 ms per token\)$/,
     );
     expect(lines[1]).toBe('Model: gpt-4o-mini');
     for (const heading of [
@@ -190,6 +190,7 @@ describe('runDemo', () => {
       kind: 'remote',
       baseURL: 'http://compatible.example/v1',
       apiKey: undefined,
+      apiKeyVariable: undefined,
       description: 'Endpoint: remote, http://compatible.example/v1',
       close: () => Promise.resolve(),
       client: {

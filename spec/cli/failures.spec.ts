@@ -16,7 +16,7 @@ describe('describeFailure', () => {
       message: 'authentication failed (401) at https://api.example.com/v1: the server rejected the API key (check OPENAI_API_KEY)',
       exitCode: 2,
     });
-    expect(describeFailure(error, { baseURL: context.baseURL }).message).toMatch(/set OPENAI_API_KEY$/);
+    expect(describeFailure(error, { baseURL: context.baseURL }).message).toMatch(/set OPENAI_API_KEY \(or GILAS_API_KEY for the Gilas API\)$/);
   });
 
   it('should report other HTTP errors with the status and the server message, without the key', () => {
