@@ -100,7 +100,9 @@ export interface FromChatCompletionOptions {
  */
 export function fromChatCompletion<P extends { stream?: boolean | null } = ChatCompletionCreateParamsStreaming>(
   client: ChatCompletionsClient<P>,
-  params: StreamingParams<P>,
+  // The client's own request type, or ours (what an app typed with this package's types has; it
+  // may name values an older SDK's types do not know yet, which the API takes all the same).
+  params: StreamingParams<NoInfer<P>> | StreamingParams<ChatCompletionCreateParamsStreaming>,
   options: FromChatCompletionOptions = {},
 ): Observable<ChatCompletionChunk> {
   return new Observable<ChatCompletionChunk>((subscriber) => {

@@ -85,6 +85,8 @@ export const oursToSDK: unknown[] = [
 const client = new OpenAI({ apiKey: 'sk-test' });
 const request = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'Hi' }] };
 const chunks$ = fromChatCompletion(client, request);
+// A request typed with our own types goes to the SDK's client too (ours may name newer values).
+export const fromOurs$: Observable<Ours.ChatCompletionChunk> = fromChatCompletion(client, ours.request);
 const azure$ = fromChatCompletion(new AzureOpenAI({ apiKey: 'k', endpoint: 'http://127.0.0.1:9', apiVersion: '2024-10-21' }), sdk.request, {
   requestOptions: { headers: { 'x-trace': '1' }, timeout: 1000 },
 });
