@@ -36,6 +36,8 @@ export type { ToChatCompletionOptions } from './operators/toChatCompletion.js';
 export { usage } from './operators/usage.js';
 export type { EstimatedUsage } from './operators/usage.js';
 export { runningTokens } from './operators/runningTokens.js';
+export { partialJson } from './operators/partialJson.js';
+export type { PartialJsonOptions } from './operators/partialJson.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
@@ -49,11 +51,13 @@ export {
   HTTPStatusError,
   IncompleteStreamError,
   InvalidChunkError,
+  PartialJsonError,
 } from './errors.js';
 export type {
   APIErrorBody,
   ChatStreamErrorOptions,
   IncompleteStreamReason,
+  PartialJsonErrorReason,
   SSEParseErrorReason,
 } from './errors.js';
 
