@@ -1,5 +1,5 @@
 import { PartialJsonError } from '../errors.js';
-import { redactAndCut } from '../redact.js';
+import { redactAndCut, redactSecrets } from '../redact.js';
 import * as views from './jsonViews.js';
 import type { Maybe } from './jsonViews.js';
 
@@ -78,11 +78,15 @@ const N_EXP_DIGITS = 7;
 
 /** A container opened in a delta with at least this many characters left tries the native parse. */
 const NATIVE_MIN = 64;
-/** Characters of context kept for an error's snippet. */
+/** Characters of context an error's snippet shows, before and from the bad character. */
 const SNIPPET_BEFORE = 24;
 const SNIPPET_AFTER = 16;
-/** Pieces kept for the snippet (a power of two; enough for 24 characters of 1-character pieces). */
-const RECENT = 32;
+/**
+ * Characters read on either side before the snippet is cut, so that a key is redacted whole
+ * before it is cut (a project key is ~164 characters), and pieces kept for it (a power of two).
+ */
+const CONTEXT = 256;
+const RECENT = 256;
 
 /** An open array or object: its complete entries, and a private mirror for copying short objects. */
 class Frame {
@@ -219,7 +223,7 @@ export class PartialJsonParser {
   #error: PartialJsonError | undefined;
   /** Characters read before the current piece. */
   #offset = 0;
-  /** The last pieces read (a ring of references, nothing copied per piece), for an error's snippet. */
+  /** The last pieces read (a ring of references: nothing is copied per piece), for an error's snippet. */
   readonly #recent: string[] = new Array<string>(RECENT).fill('');
   #pieces = 0;
   /** Units of work done: characters scanned, entries copied, nodes frozen (for the specs' linear bound). */
@@ -362,7 +366,8 @@ export class PartialJsonParser {
     if (this.#mode === STRING) this.#flushString(text, n);
     else if (this.#mode === NUMBER) this.#numberText += text.slice(this.#start, n);
     this.#offset += n;
-    this.#recent[this.#pieces++ & (RECENT - 1)] = text;
+    // A long piece is kept as a copy of its tail: a slice would keep the whole piece alive.
+    this.#recent[this.#pieces++ & (RECENT - 1)] = n > 4 * CONTEXT ? text.slice(-CONTEXT).split('').join('') : text;
     if (this.#changed) this.#build();
     return this.#changed;
   }
@@ -829,10 +834,10 @@ export class PartialJsonParser {
   /** Makes, records and returns the error for the character at `i` of `text` (or the end). */
   #fail(text: string, i: number, reason: 'invalid-json' | 'incomplete' | 'too-deep', what: string): PartialJsonError {
     const position = this.#offset + i;
-    let before = text.slice(0, i);
-    for (let k = 1; k <= RECENT && before.length < SNIPPET_BEFORE; k++) before = this.#recent[(this.#pieces - k) & (RECENT - 1)]! + before;
-    before = before.slice(-SNIPPET_BEFORE);
-    const snippet = redactAndCut(before + text.slice(i, i + SNIPPET_AFTER), SNIPPET_BEFORE + SNIPPET_AFTER);
+    let before = text.slice(Math.max(0, i - CONTEXT), i);
+    for (let k = 1; k <= RECENT && before.length < CONTEXT; k++) before = this.#recent[(this.#pieces - k) & (RECENT - 1)]! + before;
+    // Redacted, then cut: a key that began before the cut is masked whole, not shown in part.
+    const snippet = redactSecrets(before.slice(-CONTEXT)).slice(-SNIPPET_BEFORE) + redactAndCut(text.slice(i, i + CONTEXT), SNIPPET_AFTER);
     const message =
       reason === 'incomplete'
         ? `Incomplete JSON: the input ended ${what} (position ${position})`

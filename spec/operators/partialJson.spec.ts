@@ -154,7 +154,7 @@ describe('partialJson', () => {
       expectObservable(e1.pipe(partialJson())).toBe(' -A-#', { A: ['x'] }, expect.any(PartialJsonError));
       expectSubscriptions(e1.subscriptions).toBe(e1subs);
     });
-    const error = caughtBy(testScheduler, testScheduler.createColdObservable('-a-x-|', { a: '["x', x: null }).pipe(partialJson()));
+    const error = caughtBy(testScheduler, testScheduler.createColdObservable('-a-x-|', { a: '["x', x: null as unknown as string }).pipe(partialJson()));
     expect(error).toMatchObject({ reason: 'not-a-string', position: 3, value: ['x'], message: 'partialJson takes strings, got null' });
   });
 
