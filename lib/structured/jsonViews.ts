@@ -63,17 +63,43 @@ export function defineEntry(target: Record<string, unknown>, key: string, value:
   }
 }
 
-/** The traps every view shares: fill the target once, then forward to it. */
-abstract class ViewHandler<T extends object> implements ProxyHandler<T> {
+/**
+ * The traps of every view: fill the target once, then forward to it. One class for arrays and
+ * objects (`keys` is undefined for an array), with no base class: a view is made per delta, and
+ * a derived constructor costs more.
+ */
+class ViewHandler<T extends object> implements ProxyHandler<T> {
   #filled = false;
 
-  /** Puts the version's entries into `target` (empty until now), then freezes it. */
-  protected abstract fillTarget(target: T): void;
+  constructor(
+    /** Objects: the complete entries' keys; arrays: undefined. */
+    private readonly keys: readonly string[] | undefined,
+    /** The complete entries' values (shared by every version: only ever appended to). */
+    private readonly values: readonly unknown[],
+    /** How many of them this version has. */
+    private readonly count: number,
+    /** Objects: the open entry's key. */
+    private readonly openKey: string,
+    /** The open entry's value, or NONE. */
+    private readonly open: Maybe<unknown>,
+  ) {}
 
+  /** Puts the version's entries into `target` (empty until now), then freezes it. */
   private fill(target: T): void {
     if (this.#filled) return;
     this.#filled = true;
-    this.fillTarget(target);
+    const { keys, values, count, open } = this;
+    if (keys === undefined) {
+      const array = target as unknown as unknown[];
+      Object.setPrototypeOf(array, Array.prototype);
+      for (let i = 0; i < count; i++) array.push(values[i]);
+      if (open !== NONE) array.push(open);
+    } else {
+      const object = target as Record<string, unknown>;
+      Object.setPrototypeOf(object, Object.prototype);
+      for (let i = 0; i < count; i++) defineEntry(object, keys[i]!, values[i]);
+      if (open !== NONE) defineEntry(object, this.openKey, open);
+    }
     Object.freeze(target);
   }
 
@@ -124,48 +150,12 @@ abstract class ViewHandler<T extends object> implements ProxyHandler<T> {
   }
 }
 
-class ArrayViewHandler extends ViewHandler<unknown[]> {
-  constructor(
-    private readonly store: readonly unknown[],
-    private readonly count: number,
-    private readonly open: Maybe<unknown>,
-  ) {
-    super();
-  }
-
-  protected fillTarget(target: unknown[]): void {
-    Object.setPrototypeOf(target, Array.prototype);
-    const { store, count } = this;
-    for (let i = 0; i < count; i++) target.push(store[i]);
-    if (this.open !== NONE) target.push(this.open);
-  }
-}
-
-class ObjectViewHandler extends ViewHandler<Record<string, unknown>> {
-  constructor(
-    private readonly keys: readonly string[],
-    private readonly values: readonly unknown[],
-    private readonly count: number,
-    private readonly openKey: string,
-    private readonly open: Maybe<unknown>,
-  ) {
-    super();
-  }
-
-  protected fillTarget(target: Record<string, unknown>): void {
-    Object.setPrototypeOf(target, Object.prototype);
-    const { keys, values, count } = this;
-    for (let i = 0; i < count; i++) defineEntry(target, keys[i]!, values[i]);
-    if (this.open !== NONE) defineEntry(target, this.openKey, this.open);
-  }
-}
-
 /**
  * One version of a long array: the first `count` entries of `store` (complete, so never changed
  * again: the store only grows), then `open` unless it is {@link NONE}. O(1).
  */
 export function arrayView(store: readonly unknown[], count: number, open: Maybe<unknown>): unknown[] {
-  return new Proxy<unknown[]>(new ViewArrayTarget(), new ArrayViewHandler(store, count, open));
+  return new Proxy<unknown[]>(new ViewArrayTarget(), new ViewHandler<unknown[]>(undefined, store, count, '', open));
 }
 
 /**
@@ -181,5 +171,5 @@ export function objectView(
   open: Maybe<unknown>,
 ): Record<string, unknown> {
   const target = Object.create(viewObjectPrototype) as Record<string, unknown>;
-  return new Proxy(target, new ObjectViewHandler(keys, values, count, openKey, open));
+  return new Proxy(target, new ViewHandler<Record<string, unknown>>(keys, values, count, openKey, open));
 }
