@@ -31,11 +31,12 @@ export type { PartialJsonOptions } from '../structured/partialJsonParser.js';
  * - a number, `true`, `false` or `null` appears once complete: a number when the character after
  *   it comes, or when the source completes (`[1` is `[]`, `[1,` is `[1]`; `12` alone emits
  *   `12` on completion);
- * - a value is never changed once emitted: each shares everything complete with the previous one
- *   (the same objects, frozen), and only its open path is new. An open array or object of up to 32
- *   entries is a plain copy of its own (not frozen, never changed by the operator); a longer one
- *   is a read-only view that becomes a frozen plain array or object when first read (so each
- *   emission costs O(1) for it, not a copy), and `structuredClone` cannot copy such a view.
+ * - values are immutable: every array and object in them is frozen, and each value shares
+ *   everything complete with the previous one (the same objects), only its open path is new. An
+ *   array or object still open is a read-only view (a `Proxy`) that becomes a frozen plain array
+ *   or object when first read, so an emission costs O(1) per open container, however long, and a
+ *   value you skip (`auditTime`, one render per frame) is never copied. Complete containers, and
+ *   the whole last value, are plain data; `structuredClone` and `postMessage` refuse a view.
  * A repeated key (which `JSON.parse` accepts) is the one exception: its later value replaces the
  * earlier one.
  *

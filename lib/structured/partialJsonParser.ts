@@ -5,7 +5,7 @@ import type { Maybe } from './jsonViews.js';
 
 // Bound once: used per character and per delta, so not read from the module object per use (a
 // CommonJS transpile such as tsx's, which the bench runs, reads every import through a getter).
-const { arrayView, defineEntry, objectView, VIEW_LIMIT } = views;
+const { arrayView, defineEntry, objectView } = views;
 const NONE: typeof views.NONE = views.NONE;
 
 /** Options of {@link PartialJsonParser} and of the `partialJson()` operator. */
@@ -88,20 +88,14 @@ const SNIPPET_AFTER = 16;
 const CONTEXT = 256;
 const RECENT = 256;
 
-/** An open array or object: its complete entries, and a private mirror for copying short objects. */
+/** An open array or object: its complete entries (the views of its versions share them). */
 class Frame {
-  /** The complete entries' values, in order: only ever appended to (views share it). */
+  /** The complete entries' values, in order: only ever appended to. */
   readonly values: unknown[] = [];
   /** Objects: the complete entries' keys, parallel to `values` (a repeated key appears twice). */
   readonly keys: string[];
   /** Objects: the key of the entry being read, once its key is complete. */
   key = '';
-  /** Objects: a mutable object never emitted, with the entries so far; frozen, it is the final value. */
-  mirror: Record<string, unknown> | undefined;
-  /** How many of `values` the mirror has. */
-  mirrored = 0;
-  /** The mirror has an own `__proto__` key (so it is copied by spreading, not `Object.assign`). */
-  protoKey = false;
 
   constructor(readonly isArray: boolean) {
     this.keys = isArray ? (undefined as unknown as string[]) : [];
@@ -147,23 +141,19 @@ function deepFreeze(value: unknown): number {
   return count;
 }
 
-/** The object's mirror with every complete entry in it. */
-function syncMirror(frame: Frame): Record<string, unknown> {
-  const mirror = (frame.mirror ??= {});
+/** A closed object's final value: its entries in order (a repeated key keeps its first place), frozen. */
+function objectOf(frame: Frame): Record<string, unknown> {
+  const object: Record<string, unknown> = {};
   const { keys, values } = frame;
-  for (let k = frame.mirrored; k < values.length; k++) {
-    const key = keys[k]!;
-    if (key === '__proto__') frame.protoKey = true;
-    defineEntry(mirror, key, values[k]);
-  }
-  frame.mirrored = values.length;
-  return mirror;
+  for (let k = 0; k < values.length; k++) defineEntry(object, keys[k]!, values[k]);
+  return Object.freeze(object);
 }
 
 /**
  * An incremental JSON parser that gives, after each piece of text, the value parsed so far: it
- * keeps its state between pieces and never reads a character twice, so the total work is linear
- * in the length of the text (times the nesting depth for the emitted values, see below).
+ * keeps its state between pieces and never reads a character twice, and each new value costs
+ * O(1) per open container, so the total work is linear in the length of the text (times the
+ * nesting depth, which `maxDepth` bounds).
  *
  * Contract:
  * - `push(text)` reads the next piece (any split is fine: inside a string, an escape, a surrogate
@@ -191,13 +181,12 @@ function syncMirror(frame: Frame): Record<string, unknown> {
  *   accepts: its later value replaces the earlier one, at the earlier position.
  * - A number, `true`, `false` or `null` appears once complete: a literal at its last letter, a
  *   number when a character after it comes (`[1` is `[]`, `[1,` is `[1]`) or at `end()`.
- * - Values are never changed once given: each value is new only along its open path (the
- *   containers around the point where the text ends), and everything complete is shared, by
- *   identity, with the previous value and frozen. An open container of at most 32 entries is a new
- *   plain copy that belongs to that value alone (it is not frozen: freezing copies of varied shapes
- *   cost ~15% of the parse, and nothing else can see it); a longer one is a view of its entries
- *   that becomes a frozen plain array or object when first read (see `jsonViews.ts`:
- *   `structuredClone` cannot copy it). After `end()` the value is frozen plain data throughout.
+ * - Values are immutable and share what they can: every array and object is frozen (or is a
+ *   frozen view, below), and everything complete is shared, by identity, with the previous
+ *   value; only the open path (the containers around the point where the text ends) is new. A
+ *   container that is still open is a view: O(1) to make whatever its size, it becomes a frozen
+ *   plain array or object when first read (see `jsonViews.ts`; `structuredClone` cannot copy a
+ *   view). Once complete, a container is frozen plain data; after `end()` the whole value is.
  *
  * How: a scanner reads each character once, tracking nesting, and validates the grammar as it
  * goes. Complete scalars are made natively: a string without escapes is a slice of the text, one
@@ -205,7 +194,8 @@ function syncMirror(frame: Frame): Record<string, unknown> {
  * piece, an escape cut by the end of a piece is held until it is whole), a number through
  * `Number`. A container that opens and closes within one piece of at least 64 characters (a
  * whole object of arguments pushed at once) is parsed by `JSON.parse` and frozen. Only the open
- * path is built by hand.
+ * path is handled by hand: a closed container's entries become its final value once (an array
+ * its own store, frozen), and each value shows the open ones as views.
  * @internal
  */
 export class PartialJsonParser {
@@ -471,8 +461,8 @@ export class PartialJsonParser {
     let value: unknown;
     if (frame.isArray) value = Object.freeze(frame.values);
     else {
-      this.#work += frame.values.length - frame.mirrored;
-      value = Object.freeze(syncMirror(frame));
+      this.#work += frame.values.length;
+      value = objectOf(frame);
     }
     this.#complete(value); // no change: the entries are already shown
   }
@@ -762,7 +752,10 @@ export class PartialJsonParser {
   // ------------------------------------------------------------------------------------------
   // The value after a piece, the end, errors
 
-  /** The new value: a new node per open container, from the innermost out; the rest is shared. */
+  /**
+   * The new value: one new view per open container, from the innermost out (O(1) each, whatever
+   * its size), each holding the next one as its open entry; everything complete is shared.
+   */
   #build(): void {
     let open: Maybe<unknown> = this.#mode === STRING && !this.#isKey ? this.#decoded : NONE;
     const frames = this.#frames;
@@ -771,40 +764,13 @@ export class PartialJsonParser {
       if (value !== NONE) this.#value = value;
       return;
     }
-    for (let d = frames.length - 1; d >= 0; d--) open = this.#snapshot(frames[d]!, open);
+    for (let d = frames.length - 1; d >= 0; d--) {
+      const frame = frames[d]!;
+      const values = frame.values;
+      open = frame.isArray ? arrayView(values, values.length, open) : objectView(frame.keys, values, values.length, frame.key, open);
+    }
+    this.#work += frames.length;
     this.#value = open;
-  }
-
-  /**
-   * One version of an open container: its complete entries and the open one (unless NONE). A
-   * copy belongs to this value alone (the next value has its own), so it is not frozen: freezing
-   * copies of varied shapes cost ~15% of the whole parse. Everything it shares is frozen.
-   */
-  #snapshot(frame: Frame, open: Maybe<unknown>): unknown {
-    const values = frame.values;
-    const count = values.length;
-    const width = open === NONE ? count : count + 1;
-    if (frame.isArray) {
-      if (width > VIEW_LIMIT) {
-        this.#work++;
-        return arrayView(values, count, open);
-      }
-      this.#work += width;
-      const copy = values.slice();
-      if (open !== NONE) copy.push(open);
-      return copy;
-    }
-    if (width > VIEW_LIMIT) {
-      this.#work++;
-      return objectView(frame.keys, values, count, frame.key, open);
-    }
-    this.#work += width;
-    const mirror = syncMirror(frame);
-    if (open !== NONE) {
-      if (frame.key === '__proto__') frame.protoKey = true;
-      defineEntry(mirror, frame.key, open);
-    }
-    return frame.protoKey ? { ...mirror } : Object.assign({}, mirror);
   }
 
   /** `allowIncomplete` at the end: keep what has appeared, close every open container. */
