@@ -217,7 +217,7 @@ export class PartialJsonParser {
   /** The last pieces read (a ring of references: nothing is copied per piece), for an error's snippet. */
   readonly #recent: string[] = new Array<string>(RECENT).fill('');
   #pieces = 0;
-  /** Units of work done: characters scanned, entries copied, nodes frozen (for the specs' linear bound). */
+  /** Units of work done: characters scanned, views made, entries put into final values, nodes frozen. */
   #work = 0;
 
   // The open string: a value or a key.
@@ -280,8 +280,9 @@ export class PartialJsonParser {
   }
 
   /**
-   * Units of work done so far (characters scanned, entries copied, nodes frozen): a count the
-   * specs bound by a multiple of the input's length.
+   * Units of work done so far (characters scanned, pre-scanned and parsed natively, views made,
+   * entries put into closed objects, nodes frozen): a count the specs bound by a multiple of the
+   * input's length.
    * @internal
    */
   get work(): number {
