@@ -35,8 +35,10 @@ export type { PartialJsonOptions } from '../structured/partialJsonParser.js';
  *   everything complete with the previous one (the same objects), only its open path is new. An
  *   array or object still open is a read-only view (a `Proxy`) that becomes a frozen plain array
  *   or object when first read, so an emission costs O(1) per open container, however long, and a
- *   value you skip (`auditTime`, one render per frame) is never copied. Complete containers, and
- *   the whole last value, are plain data; `structuredClone` and `postMessage` refuse a view.
+ *   value you skip (`auditTime`, one render per frame) is never copied. Complete containers are
+ *   plain data. The closing brackets change nothing, so the last value emitted may still hold
+ *   views; `structuredClone` and `postMessage` refuse a view (copy with
+ *   `JSON.parse(JSON.stringify(value))`).
  * A repeated key (which `JSON.parse` accepts) is the one exception: its later value replaces the
  * earlier one.
  *
