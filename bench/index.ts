@@ -9,7 +9,7 @@
  *   npm run bench -- --rounds 15 --warmup 3
  *   npm run bench -- --no-docs          do not touch docs/benchmarks.md
  *
- * Cases: decode, accumulate, pipeline, usage, many-streams, memory, bundle.
+ * Cases: decode, accumulate, pipeline, usage, many-streams, memory, bundle, partial-json.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,6 +25,7 @@ export const CASES: Record<string, () => Promise<(context: BenchContext) => Prom
   'many-streams': async () => (await import('./cases/manyStreams.js')).runManyStreams,
   memory: async () => (await import('./cases/memory.js')).runMemory,
   bundle: async () => (await import('./cases/bundle.js')).runBundle,
+  'partial-json': async () => (await import('./cases/partialJson.js')).runPartialJson,
 };
 
 export interface BenchOptions {

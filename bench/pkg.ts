@@ -15,3 +15,5 @@ export const pkg = require('../dist/cjs/index.js') as typeof import('../lib/inde
 export const testing = require('../dist/cjs/testing/index.js') as typeof import('../lib/testing/index.js');
 /** The seeded random numbers of the local server (internal), built. */
 export const random = require('../dist/cjs/testing/random.js') as typeof import('../lib/testing/random.js');
+/** The incremental partial-JSON parser under `partialJson()` (internal), built. */
+export const structured = require('../dist/cjs/structured/partialJsonParser.js') as typeof import('../lib/structured/partialJsonParser.js');

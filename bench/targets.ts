@@ -31,6 +31,10 @@ function ratio(a: number | undefined, b: number | undefined): number | undefined
   return a === undefined || b === undefined ? undefined : a / b;
 }
 
+function thousand(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : 1000 * ms;
+}
+
 const TARGETS: Target[] = [
   {
     target: 'Decode + parse faster than eventsource-parser + JSON.parse',
@@ -102,6 +106,45 @@ const TARGETS: Target[] = [
     limit: 60,
     unit: 'KB',
     evaluate: (find) => find('bundle/browser', '(b)')?.metrics['oneFileKB'],
+  },
+  {
+    target: 'partialJson: 4x the input costs at most 4.5x the time',
+    measure: 'partial-json: partialJson() at ~1 MB / at ~250 KB (4-character deltas)',
+    limit: 4.5,
+    unit: 'x',
+    evaluate: (find) => ratio(find('partial-json/1m', 'partialJson()')?.medianMs, find('partial-json/250k', 'partialJson()')?.medianMs),
+  },
+  // "N times faster" targets are written as ours × N / theirs, under 1 when met.
+  {
+    target: 'partialJson at ~100 KB at least 1,000x faster than partial-json re-parsing each prefix',
+    measure: 'partial-json/reparse: 1,000 × partialJson() / partial-json parse() of each prefix (under 1: met)',
+    limit: 1,
+    unit: 'x',
+    evaluate: (find) => ratio(thousand(find('partial-json/reparse', 'partialJson()')?.medianMs), find('partial-json/reparse', 'partial-json parse()')?.medianMs),
+  },
+  {
+    target: "partialJson at ~100 KB at least 1,000x faster than ai's parsePartialJson re-parsing each prefix",
+    measure: 'partial-json/reparse: 1,000 × partialJson() / ai parsePartialJson() of each prefix (under 1: met)',
+    limit: 1,
+    unit: 'x',
+    evaluate: (find) => ratio(thousand(find('partial-json/reparse', 'partialJson()')?.medianMs), find('partial-json/reparse', 'ai parsePartialJson()')?.medianMs),
+  },
+  {
+    target: 'partialJson at ~1 MB at least 3x faster than @streamparser/json',
+    measure: 'partial-json/1m: 3 × partialJson() / @streamparser/json with partial values (under 1: met)',
+    limit: 1,
+    unit: 'x',
+    evaluate: (find) => {
+      const ours = find('partial-json/1m', 'partialJson()')?.medianMs;
+      return ratio(ours === undefined ? undefined : 3 * ours, find('partial-json/1m', '@streamparser/json')?.medianMs);
+    },
+  },
+  {
+    target: 'partialJson at ~1 MB at most 20x one JSON.parse of the whole text',
+    measure: 'partial-json/1m: partialJson() / JSON.parse of the whole text',
+    limit: 20,
+    unit: 'x',
+    evaluate: (find) => ratio(find('partial-json/1m', 'partialJson()')?.medianMs, find('partial-json/1m', 'JSON.parse')?.medianMs),
   },
 ];
 

@@ -265,3 +265,53 @@ export function attachPartial(error: unknown, partial: ChatCompletionSnapshot | 
   }
   return error;
 }
+
+/** Why a {@link PartialJsonError} was raised. */
+export type PartialJsonErrorReason =
+  /** A character that no JSON text can have there (`position` is where it is). */
+  | 'invalid-json'
+  /** The input ended before the value did (`{"a": 1`), and incomplete input was not accepted. */
+  | 'incomplete'
+  /** Containers nested deeper than the parser's `maxDepth`. */
+  | 'too-deep'
+  /** A source value that is not a string. */
+  | 'not-a-string';
+
+/**
+ * Text given to `partialJson()` (or its parser) is not JSON: raised at the first character that
+ * makes it invalid, when the input ends before the value is complete, or when a source value is
+ * not a string.
+ */
+export class PartialJsonError extends ChatStreamError {
+  override name = 'PartialJsonError' as const;
+  readonly reason: PartialJsonErrorReason;
+  /**
+   * Where: the index (in UTF-16 code units, counted over the whole input, a code fence included)
+   * of the first invalid character; for `incomplete` and `not-a-string`, the length read so far.
+   */
+  readonly position: number;
+  /** The text around `position` (at most 24 characters before it and 16 from it), redacted. */
+  readonly snippet: string;
+  /** The last value emitted before the error (`undefined` when none was). */
+  readonly value: unknown;
+
+  constructor(
+    message: string,
+    options: ChatStreamErrorOptions & { reason: PartialJsonErrorReason; position: number; snippet?: string; value?: unknown },
+  ) {
+    super(message, options);
+    this.reason = options.reason;
+    this.position = options.position;
+    this.snippet = typeof options.snippet === 'string' ? redactAndCut(options.snippet, 60) : '';
+    this.value = options.value;
+  }
+
+  /** The error for a source value that is not a string (its type named, never its value). */
+  static notAString(got: unknown, position: number, value?: unknown): PartialJsonError {
+    return new PartialJsonError(`partialJson takes strings, got ${describeType(got)}`, {
+      reason: 'not-a-string',
+      position,
+      value,
+    });
+  }
+}

@@ -37,6 +37,8 @@ export { withUsage } from './operators/withUsage.js';
 export { usage } from './operators/usage.js';
 export type { EstimatedUsage } from './operators/usage.js';
 export { runningTokens } from './operators/runningTokens.js';
+export { partialJson } from './operators/partialJson.js';
+export type { PartialJsonOptions } from './operators/partialJson.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
@@ -51,11 +53,13 @@ export {
   IncompleteStreamError,
   InvalidChunkError,
   InvalidInputError,
+  PartialJsonError,
 } from './errors.js';
 export type {
   APIErrorBody,
   ChatStreamErrorOptions,
   IncompleteStreamReason,
+  PartialJsonErrorReason,
   SSEParseErrorReason,
 } from './errors.js';
 

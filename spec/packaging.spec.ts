@@ -30,6 +30,7 @@ const mainNames = [
   'withUsage',
   'usage',
   'runningTokens',
+  'partialJson',
   'countTokens',
   'countPromptTokens',
   'encodingForModel',
@@ -42,6 +43,7 @@ const mainNames = [
   'IncompleteStreamError',
   'InvalidChunkError',
   'InvalidInputError',
+  'PartialJsonError',
 ].sort();
 const testingNames = ['startMockServer', 'buildChunks', 'toSSEText'].sort();
 

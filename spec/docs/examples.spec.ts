@@ -45,7 +45,8 @@ export function examplesOf(file: string, text: string): { examples: Example[]; s
   let run = false;
   let skip: string | undefined;
   // Directives and blocks, in the order they appear.
-  const tokens = [...text.matchAll(/<!--\s*doc-test[\s\S]*?-->|^```(ts|typescript)\n([\s\S]*?)^```$/gm)];
+  // A directive starts its line (one quoted in prose, inside backticks, is not one).
+  const tokens = [...text.matchAll(/^<!--\s*doc-test[\s\S]*?-->|^```(ts|typescript)\n([\s\S]*?)^```$/gm)];
   for (const token of tokens) {
     const line = text.slice(0, token.index).split('\n').length;
     if (token[0].startsWith('<!--')) {

@@ -28,7 +28,7 @@ declare global {
   /** One chunk. */
   const chunk: ChatCompletionChunk;
   /** The app's own functions. */
-  function render(text: string): void;
+  function render(value: unknown): void;
   function save(value: unknown): void;
   function saveDraft(value: unknown): void;
   function showProgress(...values: unknown[]): void;

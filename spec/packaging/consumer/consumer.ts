@@ -39,6 +39,8 @@ import {
   withUsage,
   usage,
   runningTokens,
+  partialJson,
+  type PartialJsonOptions,
   type Elapsed,
   type ToChatCompletionOptions,
   type LenientChatCompletion,
@@ -60,6 +62,8 @@ import {
   IncompleteStreamError,
   InvalidChunkError,
   InvalidInputError,
+  PartialJsonError,
+  type PartialJsonErrorReason,
   type APIErrorBody,
   type ChatStreamErrorOptions,
   type IncompleteStreamReason,
@@ -231,6 +235,8 @@ const usageRequest: UsageRequest = { model: 'gpt-4o-mini', messages, tools, enco
 const usage$: Observable<EstimatedUsage> = chunks$.pipe(usage(usageRequest));
 usage$.subscribe((counted) => is<boolean>()(counted.estimated && counted.promptCounted));
 const running: OperatorFunction<string, number> = runningTokens('gpt-4o-mini');
+const partialOptions: PartialJsonOptions = { fence: true, allowIncomplete: false, maxDepth: 64 };
+const plan$: Observable<{ title?: string }> = chunks$.pipe(contentDeltas(), partialJson<{ title?: string }>(partialOptions));
 
 // Tokens.
 const encoding: EncodingName = encodingForModel('gpt-4o-mini');
@@ -251,6 +257,7 @@ if (error instanceof HTTPStatusError) is<number | undefined>()(error.retryAfterM
 if (error instanceof IncompleteStreamError) is<IncompleteStreamReason>()(error.reason);
 if (error instanceof InvalidChunkError) is<string>()(error.path);
 if (error instanceof InvalidInputError) is<string>()(error.expected);
+if (error instanceof PartialJsonError) is<[PartialJsonErrorReason, number]>()([error.reason, error.position] as [PartialJsonErrorReason, number]);
 const thrown = new IncompleteStreamError('no [DONE]', { ...errorOptions, reason: reasons[1] });
 
 // rxjs-chat-stream/testing.
@@ -269,4 +276,4 @@ const built = buildChunks('Hello', buildOptions);
 is<ChatCompletionChunk[]>()(built);
 is<string>()(toSSEText(built));
 
-export { running, thrown };
+export { running, thrown, plan$ };
