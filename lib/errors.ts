@@ -240,3 +240,26 @@ export function attachPartial(error: unknown, partial: ChatCompletionSnapshot | 
   }
   return error;
 }
+
+/**
+ * A value or an option given to an operator is not what it takes: `textChunks()` got a number
+ * where text belongs, `smooth({ delayMs: -1 })`, `stopWhen({ maxTokens: 0 })`. Raised instead of
+ * a bare `TypeError` or `RangeError`, so that every toolkit error is a {@link ChatStreamError}.
+ */
+export class InvalidInputError extends ChatStreamError {
+  override name = 'InvalidInputError' as const;
+  /** What was wrong: `textChunks value`, `smooth options.delayMs`. */
+  readonly path: string;
+  /** What it must be: `a string`, `a number >= 0`. */
+  readonly expected: string;
+  /** What it was, as a type (`a number`, `null`) or, for a number, the number itself. */
+  readonly got: string;
+
+  constructor(path: string, value: unknown, expected: string, options: ChatStreamErrorOptions = {}) {
+    const got = typeof value === 'number' ? String(value) : describeType(value);
+    super(`Invalid input: ${path} must be ${expected}, got ${got}`, options);
+    this.path = path;
+    this.expected = expected;
+    this.got = got;
+  }
+}

@@ -36,6 +36,9 @@ export type { ToChatCompletionOptions } from './operators/toChatCompletion.js';
 export { usage } from './operators/usage.js';
 export type { EstimatedUsage } from './operators/usage.js';
 export { runningTokens } from './operators/runningTokens.js';
+export { textChunks } from './operators/textChunks.js';
+export type { TextChunksOptions } from './operators/textChunks.js';
+export type { TextUnit } from './operators/textCutter.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
@@ -49,6 +52,7 @@ export {
   HTTPStatusError,
   IncompleteStreamError,
   InvalidChunkError,
+  InvalidInputError,
 } from './errors.js';
 export type {
   APIErrorBody,
