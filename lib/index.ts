@@ -39,6 +39,8 @@ export { runningTokens } from './operators/runningTokens.js';
 export { textChunks } from './operators/textChunks.js';
 export type { TextChunksOptions } from './operators/textChunks.js';
 export type { TextUnit } from './operators/textCutter.js';
+export { smooth } from './operators/smooth.js';
+export type { SmoothOptions } from './operators/smooth.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
