@@ -41,6 +41,8 @@ export type { TextChunksOptions } from './operators/textChunks.js';
 export type { TextUnit } from './operators/textCutter.js';
 export { smooth } from './operators/smooth.js';
 export type { SmoothOptions } from './operators/smooth.js';
+export { renderRate } from './operators/renderRate.js';
+export type { RenderRateMode, RenderRateOptions } from './operators/renderRate.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
