@@ -36,6 +36,8 @@ export type { ToChatCompletionOptions } from './operators/toChatCompletion.js';
 export { usage } from './operators/usage.js';
 export type { EstimatedUsage } from './operators/usage.js';
 export { runningTokens } from './operators/runningTokens.js';
+export { streamMetrics } from './operators/streamMetrics.js';
+export type { ChunkGaps, StreamEnding, StreamMetrics, StreamMetricsOptions } from './operators/streamMetrics.js';
 export { textChunks } from './operators/textChunks.js';
 export type { TextChunksOptions } from './operators/textChunks.js';
 export type { TextUnit } from './operators/textCutter.js';
