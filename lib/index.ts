@@ -45,6 +45,8 @@ export { smooth } from './operators/smooth.js';
 export type { SmoothOptions } from './operators/smooth.js';
 export { renderRate } from './operators/renderRate.js';
 export type { RenderRateMode, RenderRateOptions } from './operators/renderRate.js';
+export { stopWhen } from './operators/stopWhen.js';
+export type { StopWhenOptions } from './operators/stopWhen.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
