@@ -11,6 +11,7 @@ const { isObject } = json;
 
 /** The fields of a `delta` whose strings are generated text: `content`, `refusal`, reasoning text. @internal */
 export const TEXT_FIELDS: readonly string[] = ['content', 'refusal', ...REASONING_FIELDS];
+const TEXT: ReadonlySet<string> = new Set(TEXT_FIELDS);
 
 /** What `readChunk` reports, choice by choice. @internal */
 export interface ChunkVisitor {
@@ -46,19 +47,25 @@ export function readChunk(chunk: unknown, visitor: ChunkVisitor): Record<string,
     const delta = choice['delta'];
     if (delta != null) {
       if (!isObject(delta)) throw new InvalidChunkError(`${choicePath(position)}.delta`, delta, 'an object');
-      for (const field of TEXT_FIELDS) {
-        const text = delta[field];
-        if (typeof text === 'string') {
-          if (text.length > 0) visitor.text?.(index, field, text, position);
-        } else if (text != null) {
-          throw new InvalidChunkError(`${choicePath(position)}.delta.${field}`, text, 'a string');
+      // Key by key: a delta has one or two keys, and most fields are none of these.
+      for (const field in delta) {
+        const value = delta[field];
+        if (TEXT.has(field)) {
+          if (typeof value === 'string') {
+            if (value.length > 0) visitor.text?.(index, field, value, position);
+          } else if (value != null) {
+            throw new InvalidChunkError(`${choicePath(position)}.delta.${field}`, value, 'a string');
+          }
+        } else if (field === 'tool_calls') {
+          if (value == null) continue;
+          if (!Array.isArray(value)) throw new InvalidChunkError(`${choicePath(position)}.delta.tool_calls`, value, 'an array');
+          if (value.length > 0) visitor.toolCall?.(index);
+        } else if (field === 'function_call') {
+          if (value == null) continue;
+          if (!isObject(value)) throw new InvalidChunkError(`${choicePath(position)}.delta.function_call`, value, 'an object');
+          visitor.toolCall?.(index);
         }
       }
-      const calls = delta['tool_calls'];
-      if (calls != null && !Array.isArray(calls)) throw new InvalidChunkError(`${choicePath(position)}.delta.tool_calls`, calls, 'an array');
-      const legacy = delta['function_call'];
-      if (legacy != null && !isObject(legacy)) throw new InvalidChunkError(`${choicePath(position)}.delta.function_call`, legacy, 'an object');
-      if ((calls != null && calls.length > 0) || legacy != null) visitor.toolCall?.(index);
     }
     const reason = choice['finish_reason'];
     if (typeof reason === 'string') {

@@ -83,6 +83,9 @@ export function smooth(options: SmoothOptions = {}): OperatorFunction<string, st
     new Observable<string>((subscriber) => {
       const cutter = newCutter();
       const whole: string[] = [];
+      const collect = (piece: string): void => {
+        whole.push(piece);
+      };
       /** Whole pieces waiting for their turn, and when each became whole. */
       let queue: string[] = [];
       let since: number[] = [];
@@ -128,7 +131,7 @@ export function smooth(options: SmoothOptions = {}): OperatorFunction<string, st
       const flushAll = (end: () => void): void => {
         timer?.unsubscribe();
         timer = undefined;
-        cutter.flush(whole);
+        cutter.flush(collect);
         const rest = queue.slice(head).join('') + whole.join('');
         whole.length = 0;
         queue = [];
@@ -145,12 +148,12 @@ export function smooth(options: SmoothOptions = {}): OperatorFunction<string, st
             return;
           }
           try {
-            cutter.push(delta, whole);
+            cutter.push(delta, collect);
             enqueue(whole);
           } catch (error) {
             flushAll(() => subscriber.error(error));
           } finally {
-            whole.length = 0;
+            if (whole.length !== 0) whole.length = 0;
           }
         },
         error(error: unknown) {
@@ -159,7 +162,7 @@ export function smooth(options: SmoothOptions = {}): OperatorFunction<string, st
         complete() {
           sourceDone = true;
           try {
-            cutter.flush(whole);
+            cutter.flush(collect);
             enqueue(whole);
             whole.length = 0;
           } catch (error) {

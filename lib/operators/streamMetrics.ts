@@ -56,12 +56,24 @@ export interface StreamMetricsOptions extends EncodingOptions {
   scheduler?: TimestampProvider;
 }
 
-/** Text of one field of one choice waiting to be counted: counted in one go past this length, or when a count is read. */
-const FOLD_AT = 65_536;
+/**
+ * Text of one field of one choice waits to be counted (a count is mostly not needed: the server
+ * sends usage) until it is this long, then is counted in one go; or when a count is read.
+ * @internal
+ */
+export const FOLD_AT = 1 << 20;
 
-/** One field of one choice: the text not counted yet, and the count of the rest. */
+/**
+ * The deltas not counted yet are kept in batches of this many, joined when full: a rope of one
+ * small string per delta, kept for the whole stream, makes the garbage collector's work grow
+ * with every chunk (measured: +30 % on the bench's 30k-chunk stream); a few larger strings do not.
+ */
+const BATCH = 64;
+
+/** One field of one choice: the text not counted yet (`pending`, then the last deltas), and the count of the rest. */
 interface FieldText {
   pending: string;
+  deltas: string[];
   tally: TokenTally | undefined;
 }
 
@@ -91,8 +103,9 @@ interface FieldText {
  *   else the text of every choice (content, refusal and reasoning, each counted as its own text,
  *   as {@link countTokens} would count it; tool calls are not counted, nor the framing `usage()`
  *   adds), with the encoding of `options.encoding`, `options.model`, or the stream's `model`.
- *   Counting is lazy: the text waits (up to 64K characters per field) and is counted once, at
- *   the end, and only when the server sent no usage; `live` counts after each chunk. Where the
+ *   Counting is lazy: the text waits (up to 1M characters per field, then it is counted in one
+ *   go) and is counted at the end, only when the server sent no usage; `live` counts after
+ *   each chunk. Where the
  *   encoding loads asynchronously (browsers) and is not loaded, it is loaded in the background:
  *   the final value waits for it, the `live` values and the metrics of an error or an
  *   unsubscribe say `null` until it is there.
@@ -163,6 +176,10 @@ export function streamMetrics(options: StreamMetricsOptions = {}): OperatorFunct
       let firstTexts: Map<string, string> | undefined;
       let firstTokens: number | undefined;
       let ended = false;
+      /** The field the last text went to (most deltas go where the one before went). */
+      let lastIndex = -1;
+      let lastField = '';
+      let lastEntry: FieldText | undefined;
       /** While a chunk is read: whether it carries output, and (until the first output) its texts. */
       let output = false;
       let collecting: Map<string, string> | undefined;
@@ -170,11 +187,18 @@ export function streamMetrics(options: StreamMetricsOptions = {}): OperatorFunct
       const visitor: ChunkVisitor = {
         text(index, field, text) {
           output = true;
-          let slots = fields.get(index);
-          if (slots === undefined) fields.set(index, (slots = []));
-          const slot = FIELD_SLOT[field] as number;
-          const entry = (slots[slot] ??= { pending: '', tally: undefined });
-          entry.pending += text;
+          let entry: FieldText;
+          if (index === lastIndex && field === lastField) entry = lastEntry as FieldText;
+          else {
+            let slots = fields.get(index);
+            if (slots === undefined) fields.set(index, (slots = []));
+            entry = slots[FIELD_SLOT[field] as number] ??= { pending: '', deltas: [], tally: undefined };
+            lastIndex = index;
+            lastField = field;
+            lastEntry = entry;
+          }
+          entry.deltas.push(text);
+          if (entry.deltas.length === BATCH) join(entry);
           if (live || entry.pending.length >= FOLD_AT) fold(entry);
           if (collecting !== undefined) {
             const key = `${index}:${field}`;
@@ -197,8 +221,15 @@ export function streamMetrics(options: StreamMetricsOptions = {}): OperatorFunct
         return false;
       };
 
+      /** Joins the last deltas of a field into its pending text. */
+      const join = (entry: FieldText): void => {
+        entry.pending += entry.deltas.length === 1 ? (entry.deltas[0] as string) : entry.deltas.join('');
+        entry.deltas = [];
+      };
+
       /** Counts the pending text of a field into its tally, when the encoding is at hand. */
       const fold = (entry: FieldText): void => {
+        if (entry.deltas.length > 0) join(entry);
         if (entry.pending === '' || !ready()) return;
         const name = encoding as EncodingName;
         entry.tally ??= new TokenTally(encoderFor(name), name);

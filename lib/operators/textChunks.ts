@@ -75,18 +75,8 @@ export function textChunks(options: TextChunksOptions = {}): OperatorFunction<st
   return (source) =>
     new Observable<string>((subscriber) => {
       const cutter = newCutter();
-      const pieces: string[] = [];
-      const flush = (): void => {
-        cutter.flush(pieces);
-        emit();
-      };
-      const emit = (): void => {
-        for (let i = 0; i < pieces.length; i++) {
-          subscriber.next(pieces[i] as string);
-          if (subscriber.closed) break;
-        }
-        pieces.length = 0;
-      };
+      const emit = (piece: string): void => subscriber.next(piece);
+      const flush = (): void => cutter.flush(emit);
       return source.subscribe({
         next(delta: unknown) {
           if (typeof delta !== 'string') {
@@ -94,8 +84,7 @@ export function textChunks(options: TextChunksOptions = {}): OperatorFunction<st
             subscriber.error(new InvalidInputError('textChunks() value', delta, 'a string'));
             return;
           }
-          cutter.push(delta, pieces);
-          emit();
+          cutter.push(delta, emit);
         },
         error(error: unknown) {
           flush();

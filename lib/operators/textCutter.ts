@@ -23,10 +23,10 @@ export type TextUnit = 'grapheme' | 'word' | 'sentence' | 'line';
 
 /** A cutter: push deltas, take the finished pieces, flush the rest. @internal */
 export interface TextCutter {
-  /** Appends `delta` and pushes each piece it finished onto `out`. */
-  push(delta: string, out: string[]): void;
-  /** The text ends: pushes the pieces of the held text onto `out` (cut as at the end of a text); the cutter is then empty. */
-  flush(out: string[]): void;
+  /** Appends `delta` and hands each piece it finished to `out`, in order. */
+  push(delta: string, out: (piece: string) => void): void;
+  /** The text ends: hands the pieces of the held text to `out` (cut as at the end of a text); the cutter is then empty. */
+  flush(out: (piece: string) => void): void;
   /** Characters examined so far (segmented, scanned or copied): for specs that bound the work. */
   readonly work: number;
 }
@@ -99,17 +99,21 @@ interface Window {
 /** The common part: the held text, its place in the whole text, the window, the slicing of long deltas. */
 abstract class Cutter implements TextCutter {
   work = 0;
-  /** The text after the last cut (a rope: read only through `heldText` or at a cut). */
+  /**
+   * The text after the last cut (a rope: read only by a scan of a short one, or at a cut). While
+   * a delta is taken, without that delta (see `window` and `emit`).
+   */
   protected held = '';
   /** Where `held` starts in the whole text, and where the text ends. */
   protected start = 0;
   protected end = 0;
   /**
-   * The end of the whole text, the current delta included: at least its last `KEEP` characters
-   * before the delta (fewer at the start), at most `2 * KEEP` more (it is trimmed once it grows
-   * past that, so keeping it costs O(1) per character).
+   * While the held text is longer than `LONG`: its end, the current delta included, at least
+   * the last `KEEP` characters before the delta and at most `2 * KEEP` more (it is trimmed once
+   * it grows past that, so keeping it costs O(1) per character).
    */
   protected recent = '';
+  private recentKept = false;
   /** The last two characters of the text before the current delta (-1: none), last first. */
   protected last1 = -1;
   protected last2 = -1;
@@ -117,7 +121,7 @@ abstract class Cutter implements TextCutter {
   /** A high surrogate that ended the last delta: its character is judged once its low half comes. */
   private split = '';
 
-  push(delta: string, out: string[]): void {
+  push(delta: string, out: (piece: string) => void): void {
     if (delta.length === 0) return;
     if (this.split !== '') {
       delta = this.split + delta;
@@ -139,58 +143,83 @@ abstract class Cutter implements TextCutter {
     }
   }
 
-  flush(out: string[]): void {
+  flush(out: (piece: string) => void): void {
     if (this.split !== '') {
       // A lone high surrogate ends the text: it is a character of its own.
       this.held += this.split;
-      this.recent += this.split;
+      if (this.recentKept) this.recent += this.split;
       this.end += this.split.length;
       this.split = '';
     }
     const cuts = this.cuts;
     cuts.length = 0;
     this.findFinalCuts(cuts);
-    this.emit(cuts, out);
-    if (this.held !== '') out.push(this.held);
+    this.emit(cuts, '', this.end, out);
+    if (this.held !== '') out(this.held);
     this.held = '';
     this.start = this.end;
+    this.recentKept = false;
     this.reset();
   }
 
-  private add(piece: string, out: string[]): void {
+  private add(piece: string, out: (piece: string) => void): void {
     if (piece.length === 0) return;
     const oldEnd = this.end;
-    this.held += piece;
     this.end += piece.length;
-    if (this.recent.length > 2 * KEEP) {
-      this.recent = this.recent.slice(this.recent.length - KEEP);
-      this.work += KEEP;
+    if (this.end - this.start > LONG) {
+      // Only a long held text is seen through `recent`: kept from when it gets long.
+      if (!this.recentKept) {
+        const held = this.held;
+        this.recent = held.slice(Math.max(0, held.length - KEEP)) + piece;
+        this.recentKept = true;
+        this.work += held.length;
+      } else {
+        if (this.recent.length > 2 * KEEP) {
+          this.recent = this.recent.slice(this.recent.length - KEEP);
+          this.work += KEEP;
+        }
+        this.recent += piece;
+      }
     }
-    this.recent += piece;
     const cuts = this.cuts;
-    cuts.length = 0;
+    if (cuts.length !== 0) cuts.length = 0;
     this.findCuts(piece, oldEnd, cuts);
-    this.emit(cuts, out);
+    this.emit(cuts, piece, oldEnd, out);
     const n = piece.length;
     this.last2 = n > 1 ? piece.charCodeAt(n - 2) : this.last1;
     this.last1 = piece.charCodeAt(n - 1);
   }
 
-  /** Pushes the pieces before each cut onto `out`; the held text then starts at the last cut. */
-  private emit(cuts: readonly number[], out: string[]): void {
-    if (cuts.length === 0) return;
-    const text = this.held;
-    let from = 0;
+  /**
+   * Hands the pieces before each cut to `out`; the held text then runs from the last cut to the
+   * end, `piece` (which starts at `oldEnd`) included. The held text is not joined with the piece
+   * unless a piece spans both, so a word cut inside a delta costs two slices and one join.
+   */
+  private emit(cuts: readonly number[], piece: string, oldEnd: number, out: (piece: string) => void): void {
+    let text = this.held; // from `start` to `oldEnd`
+    let start = this.start;
+    let used = 0; // how much of `piece` went out
     for (const cut of cuts) {
-      const at = cut - this.start;
-      if (at <= from) continue;
-      out.push(text.slice(from, at));
-      from = at;
+      if (cut <= start) continue;
+      if (cut <= oldEnd) {
+        const at = cut - start;
+        out(text.slice(0, at));
+        text = text.slice(at);
+      } else {
+        const at = cut - oldEnd;
+        out(text + piece.slice(used, at));
+        text = '';
+        used = at;
+      }
+      this.work += cut - start;
+      start = cut;
     }
-    this.work += from;
-    this.held = text.slice(from);
-    this.start += from;
-    this.afterCut();
+    this.held = used === 0 ? text + piece : piece.slice(used);
+    if (start !== this.start) {
+      this.start = start;
+      if (this.end - start <= LONG) this.recentKept = false;
+      this.afterCut();
+    }
   }
 
   /**
@@ -198,7 +227,7 @@ abstract class Cutter implements TextCutter {
    * else the last `KEEP` characters before the piece and the piece (`trustFrom` past `GUARD`).
    */
   protected window(piece: string): Window {
-    if (this.end - this.start <= LONG + piece.length) return { text: this.held, base: this.start, trustFrom: this.start };
+    if (this.end - this.start <= LONG + piece.length) return { text: this.held + piece, base: this.start, trustFrom: this.start };
     let text = this.recent;
     let base = this.end - text.length;
     if (isLowSurrogate(text.charCodeAt(0))) {
@@ -339,10 +368,10 @@ function agreesWithAsciiWords(segmenter: Intl.Segmenter): boolean {
 
 /** Characters that may end a sentence (SATerm) or a paragraph (ParaSep): only after them can a sentence boundary come. */
 const TERMINATOR = /[\p{Sentence_Terminal}\u2024\ufe52\uff0e\n\r\u0085\u2028\u2029]/u;
-/** Characters that may stand between a terminator and the next sentence (Close, Sp): a superset. */
-const AFTER_TERMINATOR = /^[\s\p{Ps}\p{Pe}\p{Pi}\p{Pf}\p{Po}]*$/u;
-/** Characters that settle whether a sentence boundary stays (the end of SB8's look-ahead). */
-const SETTLES = /[\p{Alphabetic}\p{Lowercase}\p{Uppercase}\p{Sentence_Terminal}\u2024\ufe52\uff0e\n\r\u0085\u2028\u2029]/u;
+/** Characters that may stand between a terminator and the next sentence (Close, Sp, and Extend and Format, which SB5 skips): a superset. */
+const AFTER_TERMINATOR = /^[\s\p{M}\p{Cf}\p{Ps}\p{Pe}\p{Pi}\p{Pf}\p{Po}]*$/u;
+/** Characters that settle whether a sentence boundary stays (the end of SB8's look-ahead): letters (not marks, which SB5 skips), terminators, line breaks. */
+const SETTLES = /(?![\p{M}\p{Cf}])[\p{Alphabetic}\p{Lowercase}\p{Uppercase}]|[\p{Sentence_Terminal}\u2024\ufe52\uff0e\n\r\u0085\u2028\u2029]/u;
 
 /**
  * `Intl.Segmenter`'s graphemes, words and sentences.
@@ -410,11 +439,17 @@ class SegmentCutter extends Cutter {
 
   private findWords(piece: string, oldEnd: number, cuts: number[]): void {
     const runBefore = this.runStart;
-    this.runStart = trailingRun(piece, oldEnd, runBefore, isDictionaryScript);
-    this.ideographicStart = trailingRun(piece, oldEnd, this.ideographicStart, isIdeographic);
+    const ascii = allPlainAscii(piece);
+    if (ascii) {
+      this.runStart = -1;
+      this.ideographicStart = -1;
+    } else {
+      this.runStart = trailingRun(piece, oldEnd, runBefore, isDictionaryScript);
+      this.ideographicStart = trailingRun(piece, oldEnd, this.ideographicStart, isIdeographic);
+    }
     let p2 = this.last2;
     let p1 = this.last1;
-    if (this.asciiWords && runBefore < 0 && (p1 < 0 || isPlainAscii(p1)) && (p2 < 0 || isPlainAscii(p2)) && allPlainAscii(piece)) {
+    if (ascii && this.asciiWords && runBefore < 0 && (p1 < 0 || isPlainAscii(p1)) && (p2 < 0 || isPlainAscii(p2))) {
       this.work += piece.length;
       for (let i = 0; i < piece.length; i++) {
         const c = piece.charCodeAt(i);
@@ -551,8 +586,8 @@ function trailingRun(piece: string, offset: number, runBefore: number, isKind: (
   return runBefore >= 0 ? runBefore : offset;
 }
 
-/** White space (but line breaks) and closing punctuation at the end of a text (Sp and Close of UAX #29, about). */
-const TRAILING_CLOSE = /[^\S\n\r\u0085\u2028\u2029]*[\p{Ps}\p{Pe}\p{Pi}\p{Pf}"']*[^\S\n\r\u0085\u2028\u2029]*$/u;
+/** White space, closing punctuation, and the marks and format characters that go with them (Sp, Close, Extend, Format of UAX #29, about) at the end of a text. */
+const TRAILING_CLOSE = /[\s\p{M}\p{Cf}\p{Ps}\p{Pe}\p{Pi}\p{Pf}"']*$/u;
 
 /**
  * Whether a sentence boundary at `position` stays whatever follows: the next sentence shows a
