@@ -1,5 +1,5 @@
 /**
- * The targets of issues 3 and 5, set beside what was measured. The bench reports them; it does
+ * The targets of issues 3, 5 and 13, set beside what was measured. The bench reports them; it does
  * not assert them (timing on a shared machine is no test).
  */
 import type { CaseResult } from './context.js';
@@ -92,6 +92,24 @@ const TARGETS: Target[] = [
     unit: 'x',
     evaluate: (find) => ratio(find('usage/reply', 'runningTokens')?.medianMs, find('usage/reply', 'countTokens')?.medianMs),
   },
+  {
+    target: 'contentDeltas + streamMetrics + textChunks(word) within 1.3x of contentDeltas alone',
+    measure: 'text/pipeline: fromSSE + connect(streamMetrics, contentDeltas + textChunks) / fromSSE + contentDeltas',
+    limit: 1.3,
+    unit: 'x',
+    evaluate: (find) =>
+      ratio(find('text/pipeline', 'contentDeltas + streamMetrics')?.medianMs, find('text/pipeline', 'contentDeltas alone')?.medianMs),
+  },
+  ...(['English prose', 'Persian prose', 'no space', 'no line break'] as const).map(
+    (kind): Target => ({
+      target: `textChunks linear in 4-character deltas (${kind}): 1 MB within 4.5x of 250 KB`,
+      measure: `text/linearity-${kind}: 1 MB / 250 KB`,
+      limit: 4.5,
+      unit: 'x',
+      evaluate: (find) =>
+        ratio(find(`text/linearity-${kind}`, 'textChunks, 1 MB')?.medianMs, find(`text/linearity-${kind}`, 'textChunks, 250 KB')?.medianMs),
+    }),
+  ),
 ];
 
 /** The targets whose groups ran, each with its measured figure. */
