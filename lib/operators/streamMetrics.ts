@@ -84,11 +84,12 @@ interface FieldText {
  * <span class="informal">The notebook's "message received 0.31 seconds after request" and "time saved", as one value.</span>
  *
  * ```
- * source:   ---r--a-b--f-u-|        r: role   a, b: content   f: finish   u: usage (completion_tokens: 2)
+ * source:   ---r--a-b--f-u-|        r: role   a: 'Hel'   b: 'lo'   f: finish   u: usage (completion_tokens: 2)
  * streamMetrics()
  * result:   ---------------(m|)     m: { timeToFirstChunk: 3, timeToFirstContent: 6, duration: 15, chunks: 5,
  *                                        contentChunks: 2, completionTokens: 2, estimated: false,
- *                                        outputTokensPerSecond: 1000 / 2, gaps: { min: 2, … max: 3 } }
+ *                                        outputTokensPerSecond: 500,  (1 token after 'Hel', in 2 ms)
+ *                                        gaps: { count: 4, min: 2, p10: 2, p50: 2, mean: 2.5, p90: 3, p99: 3, max: 3 } }
  * streamMetrics({ live: true })
  * result:   ---x--x-x--x-x-(m|)     x: the metrics so far, after each chunk
  * ```
