@@ -244,8 +244,16 @@ describe('stopWhen', () => {
     expect((await textOf(chunks, { maxTokens: countTokens(say, 'gpt-4o') })).length).toBeLessThan(say.length);
   });
 
+  it('should find a stop sequence that overlaps itself, one character per chunk', async () => {
+    const perCharacter = (input: string): ChatCompletionChunk[] => [...input].map(text);
+    expect(await textOf(perCharacter('xaaab tail'), { stopSequences: 'aab' })).toBe('xa');
+    expect(await textOf(perCharacter('abababc'), { stopSequences: 'ababc' })).toBe('ab');
+    expect(await textOf(perCharacter('no match: aaa'), { stopSequences: 'aab' })).toBe('no match: aaa');
+  });
+
   it('should keep exactly the text before the first stop sequence, however the text is cut, holding back less than the longest', async () => {
-    const alphabet = fc.constantFrom('a', 'b', 'c', ' ', '\n', 'ab', 'ba', 'é', '👋');
+    // Mostly 'a' and 'b': stop sequences that overlap themselves ('aab' in 'aaab') are common then.
+    const alphabet = fc.constantFrom('a', 'b', 'a', 'b', 'a', 'b', 'c', ' ', '\n', 'ab', 'ba', 'é', '👋');
     const stops = fc.array(fc.string({ unit: alphabet, minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 });
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: alphabet, maxLength: 60 }), deltaSizes, stops, async (input, sizes, sequences) => {
