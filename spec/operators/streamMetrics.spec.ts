@@ -6,7 +6,7 @@ import { EXACT, GapHistogram, PERCENTILE_ERROR, PERCENTILE_FLOOR_MS } from '../.
 import { usage } from '../../lib/operators/usage.js';
 import { ChatStreamError, InvalidChunkError, InvalidInputError } from '../../lib/errors.js';
 import { countTokens } from '../../lib/tokens/countTokens.js';
-import { chunk, helloValues, usageChunk } from '../helpers/chunk.js';
+import { chunk, helloValues } from '../helpers/chunk.js';
 import { cutInto, deltaSizes } from '../helpers/text.js';
 import { anyText, PERSIAN } from '../tokens/helpers.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
