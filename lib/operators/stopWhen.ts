@@ -57,8 +57,12 @@ interface Matcher {
  *   running count of {@link runningTokens}, so text that merges into the last token across
  *   deltas is still kept). That delta is cut at the token boundary: the text kept is the first
  *   `maxTokens` tokens, as {@link tokenPieces} cuts the text (`countTokens(kept) <= maxTokens`,
- *   equal unless tokens split a character). With one token per chunk, as OpenAI streams, the
- *   chunk of token `maxTokens + 1` is the one emptied. A text that ends at the limit is not cut.
+ *   equal unless tokens split a character). Text already sent is never taken back: where the
+ *   text so far counted fewer tokens than it does with what came after (trailing spaces, which
+ *   a following word splits), the kept text may be that much longer, never more tokens. With
+ *   one token per chunk, as OpenAI streams, the chunk of token `maxTokens + 1` is the one
+ *   emptied. A text that ends at the limit is not cut; but deltas that split a token can make it
+ *   stop early, as a prefix can count more tokens than the whole (' دنی' is 2, ' دنیا' 1).
  *   Finish reason `'length'`.
  * - `stopSequences`: the first one the text contains, even split across deltas and chunks: the
  *   text before it is kept, the sequence and all after it dropped (as the API's `stop` does).
