@@ -9,7 +9,7 @@
  *   npm run bench -- --rounds 15 --warmup 3
  *   npm run bench -- --no-docs          do not touch docs/benchmarks.md
  *
- * Cases: decode, accumulate, pipeline, usage, many-streams, memory, bundle, partial-json.
+ * Cases: decode, accumulate, pipeline, usage, many-streams, memory, bundle, partial-json, text.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -26,6 +26,7 @@ export const CASES: Record<string, () => Promise<(context: BenchContext) => Prom
   memory: async () => (await import('./cases/memory.js')).runMemory,
   bundle: async () => (await import('./cases/bundle.js')).runBundle,
   'partial-json': async () => (await import('./cases/partialJson.js')).runPartialJson,
+  text: async () => (await import('./cases/text.js')).runText,
 };
 
 export interface BenchOptions {

@@ -146,6 +146,24 @@ const TARGETS: Target[] = [
     unit: 'x',
     evaluate: (find) => ratio(find('partial-json/1m', 'partialJson()')?.medianMs, find('partial-json/1m', 'JSON.parse')?.medianMs),
   },
+  {
+    target: 'contentDeltas + streamMetrics + textChunks(word) within 1.3x of contentDeltas alone',
+    measure: 'text/pipeline: fromSSE + connect(streamMetrics, contentDeltas + textChunks) / fromSSE + contentDeltas',
+    limit: 1.3,
+    unit: 'x',
+    evaluate: (find) =>
+      ratio(find('text/pipeline', 'contentDeltas + streamMetrics')?.medianMs, find('text/pipeline', 'contentDeltas alone')?.medianMs),
+  },
+  ...(['English prose', 'Persian prose', 'no space', 'no line break'] as const).map(
+    (kind): Target => ({
+      target: `textChunks linear in 4-character deltas (${kind}): 1 MB within 4.5x of 250 KB`,
+      measure: `text/linearity-${kind}: 1 MB / 250 KB`,
+      limit: 4.5,
+      unit: 'x',
+      evaluate: (find) =>
+        ratio(find(`text/linearity-${kind}`, 'textChunks, 1 MB')?.medianMs, find(`text/linearity-${kind}`, 'textChunks, 250 KB')?.medianMs),
+    }),
+  ),
 ];
 
 /** The targets whose groups ran, each with its measured figure. */

@@ -235,7 +235,8 @@ export class InvalidInputError extends ChatStreamError {
    */
   constructor(path: string, value: unknown, expected: string, options: ChatStreamErrorOptions & { detail?: string } = {}) {
     const got = describeType(value);
-    super(`Invalid input: ${path} must be ${expected}, got ${options.detail ?? got}`, options);
+    // A number is shown as it is (it is never a secret): `got -1` says more than `got a number`.
+    super(`Invalid input: ${path} must be ${expected}, got ${options.detail ?? (typeof value === 'number' ? String(value) : got)}`, options);
     this.path = path;
     this.expected = expected;
     this.got = got;

@@ -39,6 +39,17 @@ export type { EstimatedUsage } from './operators/usage.js';
 export { runningTokens } from './operators/runningTokens.js';
 export { partialJson } from './operators/partialJson.js';
 export type { PartialJsonOptions } from './operators/partialJson.js';
+export { streamMetrics } from './operators/streamMetrics.js';
+export type { ChunkGaps, StreamEnding, StreamMetrics, StreamMetricsOptions } from './operators/streamMetrics.js';
+export { textChunks } from './operators/textChunks.js';
+export type { TextChunksOptions } from './operators/textChunks.js';
+export type { TextUnit } from './operators/textCutter.js';
+export { smooth } from './operators/smooth.js';
+export type { SmoothOptions } from './operators/smooth.js';
+export { renderRate } from './operators/renderRate.js';
+export type { RenderRateMode, RenderRateOptions } from './operators/renderRate.js';
+export { stopWhen } from './operators/stopWhen.js';
+export type { StopWhenOptions } from './operators/stopWhen.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';

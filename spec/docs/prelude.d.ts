@@ -33,4 +33,6 @@ declare global {
   function saveDraft(value: unknown): void;
   function showProgress(...values: unknown[]): void;
   const progress: { set(value: number): void };
+  /** An element the text goes into. */
+  const output: HTMLElement;
 }

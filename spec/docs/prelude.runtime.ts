@@ -28,4 +28,5 @@ Object.assign(globalThis, {
   saveDraft: noop,
   showProgress: noop,
   progress: { set: noop },
+  output: { append: noop },
 });

@@ -314,7 +314,7 @@ describe('startMockServer', () => {
       ['a bad n', { model: 'm', messages: user('x'), n: 0 }, "Invalid 'n'", 'n'],
       ['a bad max_tokens', { model: 'm', messages: user('x'), max_tokens: -2 }, "Invalid 'max_tokens'", 'max_tokens'],
       ['a stream that is not a boolean', { model: 'm', messages: user('x'), stream: 'yes' }, "Invalid 'stream'", 'stream'],
-      ['tools that are not objects', { model: 'm', messages: user('x'), tools: [1] }, 'Invalid request: Invalid input: countPromptTokens() tool must be an object, got a number', null],
+      ['tools that are not objects', { model: 'm', messages: user('x'), tools: [1] }, 'Invalid request: Invalid input: countPromptTokens() tool must be an object, got 1', null],
     ])('should answer 400 to %s', async (_what, body, message, param) => {
       const response = await post(server.url, body);
       expect(response.status).toBe(400);

@@ -41,6 +41,21 @@ import {
   runningTokens,
   partialJson,
   type PartialJsonOptions,
+  streamMetrics,
+  textChunks,
+  smooth,
+  renderRate,
+  stopWhen,
+  type ChunkGaps,
+  type StreamEnding,
+  type StreamMetrics,
+  type StreamMetricsOptions,
+  type TextChunksOptions,
+  type TextUnit,
+  type SmoothOptions,
+  type RenderRateMode,
+  type RenderRateOptions,
+  type StopWhenOptions,
   type Elapsed,
   type ToChatCompletionOptions,
   type LenientChatCompletion,
@@ -237,6 +252,20 @@ usage$.subscribe((counted) => is<boolean>()(counted.estimated && counted.promptC
 const running: OperatorFunction<string, number> = runningTokens('gpt-4o-mini');
 const partialOptions: PartialJsonOptions = { fence: true, allowIncomplete: false, maxDepth: 64 };
 const plan$: Observable<{ title?: string }> = chunks$.pipe(contentDeltas(), partialJson<{ title?: string }>(partialOptions));
+const metricsOptions: StreamMetricsOptions = { live: false, onEnd: (_metrics: StreamMetrics, ending: StreamEnding) => is<StreamEnding>()(ending) };
+chunks$.pipe(streamMetrics(metricsOptions)).subscribe((metrics) => {
+  is<number | null>()(metrics.timeToFirstContent);
+  const gaps: ChunkGaps | null = metrics.gaps;
+  is<number | undefined>()(gaps?.p99);
+});
+const unit: TextUnit = 'word';
+const textOptions: TextChunksOptions = { by: unit, locale: 'fa' };
+const smoothOptions: SmoothOptions = { delayMs: 10, maxLagMs: 200 };
+const rateMode: RenderRateMode = 'concat';
+const rateOptions: RenderRateOptions = { mode: rateMode, intervalMs: 16 };
+is<Observable<string>>()(chunks$.pipe(contentDeltas(), textChunks(textOptions), smooth(smoothOptions), renderRate<string>(rateOptions)));
+const stopOptions: StopWhenOptions = { maxTokens: 100, stopSequences: ['END'] };
+is<Observable<ChatCompletionChunk>>()(chunks$.pipe(stopWhen(stopOptions)));
 
 // Tokens.
 const encoding: EncodingName = encodingForModel('gpt-4o-mini');
