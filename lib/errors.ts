@@ -240,3 +240,62 @@ export function attachPartial(error: unknown, partial: ChatCompletionSnapshot | 
   }
   return error;
 }
+
+/** Which wait a {@link StreamTimeoutError} ran out on. */
+export type StreamTimeoutPhase =
+  /** No chunk came within `first` ms of the subscription (the request). */
+  | 'first'
+  /** No chunk came within `idle` ms of the previous one. */
+  | 'idle'
+  /** The stream did not complete within `total` ms of the subscription. */
+  | 'total';
+
+/**
+ * A stream took too long: to its first chunk, between two chunks, or in all (`streamTimeout()`).
+ * The request was aborted when it was raised. `partial` is set by `accumulate()`,
+ * `toChatCompletion()` and `usage()` downstream, once output had begun.
+ */
+export class StreamTimeoutError extends ChatStreamError {
+  override name = 'StreamTimeoutError' as const;
+  readonly phase: StreamTimeoutPhase;
+  /** The limit that ran out, in ms. */
+  readonly limitMs: number;
+  /** How many chunks had arrived before it ran out (0 for the phase `first`). */
+  readonly chunks: number;
+
+  constructor(phase: StreamTimeoutPhase, limitMs: number, chunks: number, options: ChatStreamErrorOptions = {}) {
+    const what =
+      phase === 'first'
+        ? `no chunk within ${limitMs} ms of the request`
+        : phase === 'idle'
+          ? `no chunk within ${limitMs} ms of the previous one (after ${chunks} ${chunks === 1 ? 'chunk' : 'chunks'})`
+          : `the stream did not end within ${limitMs} ms (after ${chunks} ${chunks === 1 ? 'chunk' : 'chunks'})`;
+    super(`Stream timed out: ${what}`, options);
+    this.phase = phase;
+    this.limitMs = limitMs;
+    this.chunks = chunks;
+  }
+}
+
+/**
+ * An option given to an operator or a function of the toolkit is invalid (`streamTimeout({ idle:
+ * -1 })`, `streamMany(requests, { concurrency: 0 })`): thrown when the operator or function is
+ * called, before anything is subscribed or sent.
+ */
+export class InvalidOptionError extends ChatStreamError {
+  override name = 'InvalidOptionError' as const;
+  /** Which option, with its function: `streamTimeout: idle`. */
+  readonly option: string;
+  /** What it must be: `a number of ms > 0`. */
+  readonly expected: string;
+  /** What it was, as a type (`a string`, `-1` for a number): never an object's contents. */
+  readonly got: string;
+
+  constructor(option: string, value: unknown, expected: string, options: ChatStreamErrorOptions = {}) {
+    const got = typeof value === 'number' ? String(value) : describeType(value);
+    super(`Invalid option ${option}: must be ${expected}, got ${got}`, options);
+    this.option = option;
+    this.expected = expected;
+    this.got = got;
+  }
+}

@@ -37,6 +37,10 @@ export { usage } from './operators/usage.js';
 export type { EstimatedUsage } from './operators/usage.js';
 export { runningTokens } from './operators/runningTokens.js';
 
+// Pipelines: time limits, retries, metering, many requests
+export { streamTimeout } from './operators/streamTimeout.js';
+export type { StreamTimeoutOptions } from './operators/streamTimeout.js';
+
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
 export type { EncodingName, EncodingOptions, UsageRequest } from './tokens/index.js';
@@ -49,12 +53,15 @@ export {
   HTTPStatusError,
   IncompleteStreamError,
   InvalidChunkError,
+  StreamTimeoutError,
+  InvalidOptionError,
 } from './errors.js';
 export type {
   APIErrorBody,
   ChatStreamErrorOptions,
   IncompleteStreamReason,
   SSEParseErrorReason,
+  StreamTimeoutPhase,
 } from './errors.js';
 
 // Types
