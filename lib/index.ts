@@ -40,6 +40,8 @@ export { runningTokens } from './operators/runningTokens.js';
 // Pipelines: time limits, retries, metering, many requests
 export { streamTimeout } from './operators/streamTimeout.js';
 export type { StreamTimeoutOptions } from './operators/streamTimeout.js';
+export { retryStream } from './operators/retryStream.js';
+export type { RetryStreamOptions } from './operators/retryStream.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
