@@ -42,6 +42,8 @@ export { streamTimeout } from './operators/streamTimeout.js';
 export type { StreamTimeoutOptions } from './operators/streamTimeout.js';
 export { retryStream } from './operators/retryStream.js';
 export type { RetryStreamOptions } from './operators/retryStream.js';
+export { meter } from './operators/meter.js';
+export type { MeteredUsage, MeterEnding } from './operators/meter.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
