@@ -44,6 +44,17 @@ export { retryStream } from './operators/retryStream.js';
 export type { RetryStreamOptions } from './operators/retryStream.js';
 export { meter } from './operators/meter.js';
 export type { MeteredUsage, MeterEnding } from './operators/meter.js';
+export { streamMany } from './operators/streamMany.js';
+export type {
+  StreamManyFailure,
+  StreamManyInput,
+  StreamManyMetrics,
+  StreamManyOptions,
+  StreamManyProgress,
+  StreamManyRequest,
+  StreamManyResult,
+  StreamManySuccess,
+} from './operators/streamMany.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
