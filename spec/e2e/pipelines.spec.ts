@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI, { RateLimitError } from 'openai';
-import { from, lastValueFrom, tap } from 'rxjs';
+import { from, lastValueFrom, tap, toArray } from 'rxjs';
 import { HTTPStatusError, StreamAPIError, StreamTimeoutError } from '../../lib/errors.js';
 import { meter, type MeteredUsage } from '../../lib/operators/meter.js';
+import { streamMany, type StreamManyProgress, type StreamManyResult } from '../../lib/operators/streamMany.js';
 import { retryStream } from '../../lib/operators/retryStream.js';
 import { streamTimeout } from '../../lib/operators/streamTimeout.js';
 import { toChatCompletion } from '../../lib/operators/toChatCompletion.js';
@@ -222,6 +223,66 @@ describe('e2e: pipelines over HTTP against the local server', () => {
       expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
       await until(() => reports.length === 1, 'the report', 1000);
       expect(reports[0]).toMatchObject({ estimated: false, ending: 'complete', prompt_tokens: 11, completion_tokens: 14 });
+    });
+  });
+
+  describe('streamMany', () => {
+    const count = (n: number) => ({ model: 'gpt-4o-mini', messages: user(`Count to ${n}`), stream_options: { include_usage: true } });
+    const answer = (n: number) => `${Array.from({ length: n }, (_, i) => i + 1).join(', ')}.`;
+    const contents = (results: Array<StreamManyResult<unknown>>) =>
+      results.map((result) => ('error' in result ? `failed: ${String(result.error)}` : result.completion.choices[0]?.message.content));
+
+    it('should answer every request through the openai SDK, at most concurrency at a time, in input order', async () => {
+      await withServer({ timing: { timeToFirstTokenMs: 2, perTokenMs: 1, jitter: 0 } }, async (server) => {
+        const requests = Array.from({ length: 40 }, (_, i) => count((i % 7) + 1));
+        const progress: StreamManyProgress[] = [];
+        const results = await lastValueFrom(
+          streamMany(requests, { client: sdk(server), concurrency: 6, ordered: true, progress: (p) => progress.push(p) }).pipe(toArray()),
+        );
+        expect(results.map((result) => result.index)).toEqual(requests.map((_, i) => i));
+        expect(contents(results)).toEqual(requests.map((_, i) => answer((i % 7) + 1)));
+        expect(results.every((result) => !('error' in result) && result.usage.estimated === false && result.metrics.attempts === 1)).toBe(true);
+        expect(Math.max(...progress.map((p) => p.inFlight))).toBe(6);
+        expect(server.stats).toMatchObject({ requests: 40, completed: 40, active: 0 });
+      });
+    });
+
+    it('should answer every request through fetch + fromSSE as its source', async () => {
+      await withServer({ timing: 'instant' }, async (server) => {
+        const requests = Array.from({ length: 20 }, (_, i) => count(i + 1));
+        const results = await lastValueFrom(
+          streamMany(requests, { source: (request) => viaFetch(server, request), concurrency: 5, ordered: true }).pipe(toArray()),
+        );
+        expect(contents(results)).toEqual(requests.map((_, i) => answer(i + 1)));
+      });
+    });
+
+    it("should wait out 429s (the server's retry-after), cut the concurrency, and still answer every request", async () => {
+      await withServer({ timing: 'instant', faults: ['rate-limit', 'rate-limit', 'rate-limit'] }, async (server) => {
+        const requests = Array.from({ length: 12 }, (_, i) => count(i + 1));
+        const progress: StreamManyProgress[] = [];
+        const started = performance.now();
+        const results = await lastValueFrom(
+          streamMany(requests, { client: sdk(server), concurrency: 4, progress: (p) => progress.push(p) }).pipe(toArray()),
+        );
+        expect(results.filter((result) => 'error' in result)).toEqual([]);
+        expect(results).toHaveLength(12);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+        expect(Math.min(...progress.map((p) => p.concurrency))).toBe(2);
+        expect(server.stats).toMatchObject({ requests: 15, errors: 3, completed: 12, active: 0 });
+      });
+    });
+
+    it('should abort every request in flight when unsubscribed', async () => {
+      await withServer({ timing: { timeToFirstTokenMs: 5, perTokenMs: 10, jitter: 0 } }, async (server) => {
+        const requests = Array.from({ length: 10 }, () => count(500));
+        const subscription = streamMany(requests, { client: sdk(server), concurrency: 4 }).subscribe();
+        await until(() => server.stats.active === 4, 'four streams in flight', 2000);
+        subscription.unsubscribe();
+        await until(() => server.stats.active === 0, 'every stream closed', 2000);
+        expect(server.stats.completed).toBe(0);
+        expect(server.stats.requests).toBe(4);
+      });
     });
   });
 });
