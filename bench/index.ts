@@ -9,7 +9,7 @@
  *   npm run bench -- --rounds 15 --warmup 3
  *   npm run bench -- --no-docs          do not touch docs/benchmarks.md
  *
- * Cases: decode, accumulate, pipeline, usage, many-streams, memory.
+ * Cases: decode, accumulate, pipeline, usage, many-streams, memory, batch.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,6 +24,7 @@ export const CASES: Record<string, () => Promise<(context: BenchContext) => Prom
   usage: async () => (await import('./cases/usage.js')).runUsage,
   'many-streams': async () => (await import('./cases/manyStreams.js')).runManyStreams,
   memory: async () => (await import('./cases/memory.js')).runMemory,
+  batch: async () => (await import('./cases/batch.js')).runBatch,
 };
 
 export interface BenchOptions {
