@@ -162,13 +162,13 @@ function reservedTokens(request: StreamManyRequest): number {
  * 429s handled, every request accounted for.</span>
  *
  * ```
- * requests: [q0, q1, q2, q3]             concurrency: 2
- * streams:  q0 ---a--b--|
- *           q1 -a-----#                  (failed after output: not retried)
- *           q2         -a--b|            (starts when q1's slot frees)
- *           q3            --a-b|
- * result:   -----------1---0---2---3|    0 = { index: 0, request, completion, usage, metrics }
- *                                        1 = { index: 1, request, error, usage }
+ * requests: [q0, q1, q2, q3], concurrency: 2
+ * q0:       ---a--b--|
+ * q1:       -a-----#                   an error after output: not retried
+ * q2:              -a--b|              starts when q1's slot frees
+ * q3:                --a-b|            starts when q0's slot frees
+ * result:   -------1-0--2-(3|)         0 = { index: 0, request, completion, usage, metrics }
+ *                                      1 = { index: 1, request, error, usage, metrics }
  * ```
  * (results come as requests end; `ordered: true` emits them in input order)
  *

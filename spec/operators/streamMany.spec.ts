@@ -60,6 +60,27 @@ describe('streamMany', () => {
     });
   });
 
+  it('should run the diagram of its documentation', () => {
+    testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const q0 = cold('  ---r--f--|', values);
+      const q1 = cold('  -r-----#', values, new Error('cut'));
+      const q2 = cold('         -r--f|', values);
+      const q3 = cold('           --r-f|', values);
+      const expected = ' -------1-0--2-(3|)';
+      const sources = [q0, q1, q2, q3];
+
+      expectObservable(streamMany(requests(4), { source: (_, i) => sources[i]!, concurrency: 2 }).pipe(map(brief))).toBe(expected, {
+        0: '0',
+        1: 'E1',
+        2: '2',
+        3: '3',
+      });
+      expectSubscriptions(q1.subscriptions).toBe('^------!');
+      expectSubscriptions(q2.subscriptions).toBe('-------^----!');
+      expectSubscriptions(q3.subscriptions).toBe('---------^----!');
+    });
+  });
+
   it('should give each result its request, the rebuilt completion, the usage and the metrics', () => {
     const results: Array<StreamManyResult<Request>> = [];
     const input = requests(2);
