@@ -90,7 +90,7 @@ const WHERE = 'meter';
  *   pipeSSE(fromChatCompletion(client, request).pipe(meter(request, (used) => console.log(used))), res);
  * }).listen(8080, '127.0.0.1');
  * // Logs (a client that disconnected after "1, 2, 3"):
- * // { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16, estimated: true, promptCounted: true, ending: 'unsubscribe', chunks: 6 }
+ * // { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, estimated: true, promptCounted: true, ending: 'unsubscribe', chunks: 8 }
  * ```
  *
  * @see {@link usage}
