@@ -463,6 +463,12 @@ export function streamMany<R extends object = StreamManyRequest>(
       while (!subscriber.closed && inFlight < limit) {
         const job = peek();
         if (job === undefined) return;
+        if (!isObject(job.request)) {
+          // Not a request: it fails at once, without a slot's wait or a charge.
+          pending.shift();
+          start(job, scheduler.now());
+          continue;
+        }
         const cost = costOf(job);
         if (cost === 'loading') return;
         const now = scheduler.now();

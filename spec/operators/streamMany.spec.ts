@@ -359,6 +359,15 @@ describe('streamMany', () => {
     expect(results.find((r) => r.index === 2)).toMatchObject({ error: new Error('no source for you') });
   });
 
+  it('should not charge a budget for a request that is not an object', () => {
+    const starts: number[] = [];
+    testScheduler.run(({ cold }) => {
+      const input = ['not a request' as unknown as Request, request(1)];
+      streamMany(input, { source: () => defer(() => (starts.push(testScheduler.now()), cold('-r-f|', values))), requestsPerMinute: 60 }).subscribe();
+    });
+    expect(starts).toEqual([0]);
+  });
+
   it('should send progress to an observer, and keep going when a progress callback throws', () => {
     const subject = new Subject<StreamManyProgress>();
     const seen: StreamManyProgress[] = [];
