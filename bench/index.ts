@@ -9,7 +9,7 @@
  *   npm run bench -- --rounds 15 --warmup 3
  *   npm run bench -- --no-docs          do not touch docs/benchmarks.md
  *
- * Cases: decode, accumulate, pipeline, usage, many-streams, memory, bundle, partial-json, text.
+ * Cases: decode, accumulate, pipeline, usage, many-streams, memory, bundle, partial-json, text, batch.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -27,6 +27,7 @@ export const CASES: Record<string, () => Promise<(context: BenchContext) => Prom
   bundle: async () => (await import('./cases/bundle.js')).runBundle,
   'partial-json': async () => (await import('./cases/partialJson.js')).runPartialJson,
   text: async () => (await import('./cases/text.js')).runText,
+  batch: async () => (await import('./cases/batch.js')).runBatch,
 };
 
 export interface BenchOptions {

@@ -164,6 +164,36 @@ const TARGETS: Target[] = [
         ratio(find(`text/linearity-${kind}`, 'textChunks, 1 MB')?.medianMs, find(`text/linearity-${kind}`, 'textChunks, 250 KB')?.medianMs),
     }),
   ),
+  {
+    target: 'streamMany over 1,000 requests at concurrency 50 within 1.1x of a hand-written bounded loop over the raw SDK',
+    measure: 'batch/1000 (100 in --quick): streamMany / raw SDK for await with 50 workers (wall medians)',
+    limit: 1.1,
+    unit: 'x',
+    evaluate: (find) => {
+      const group = find('batch/1000', 'streamMany') ? 'batch/1000' : 'batch/1';
+      return ratio(find(group, 'streamMany')?.medianMs, find(group, 'raw')?.medianMs);
+    },
+  },
+  {
+    target: 'Request budget held: requests per minute under the limit',
+    measure: 'batch/budget: requests started per minute after the first burst (first start to last, a 5 s run) / requestsPerMinute 3,000',
+    limit: 1,
+    unit: 'x',
+    evaluate: (find) => {
+      const value = find('batch/budget', 'requestsPerMinute')?.metrics['requestsPerMinute'];
+      return value === undefined ? undefined : value / 3000;
+    },
+  },
+  {
+    target: 'Token budget held: tokens charged per minute under the limit',
+    measure: 'batch/budget: tokens charged per minute after the first burst (prompt + max_tokens, first start to last) / tokensPerMinute 180,000',
+    limit: 1,
+    unit: 'x',
+    evaluate: (find) => {
+      const value = find('batch/budget', 'tokensPerMinute')?.metrics['tokensPerMinute'];
+      return value === undefined ? undefined : value / 180_000;
+    },
+  },
 ];
 
 /** The targets whose groups ran, each with its measured figure. */

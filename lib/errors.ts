@@ -316,3 +316,39 @@ export class PartialJsonError extends ChatStreamError {
     });
   }
 }
+
+/** Which wait a {@link StreamTimeoutError} ran out on. */
+export type StreamTimeoutPhase =
+  /** No chunk came within `first` ms of the subscription (the request). */
+  | 'first'
+  /** No chunk came within `idle` ms of the previous one. */
+  | 'idle'
+  /** The stream did not complete within `total` ms of the subscription. */
+  | 'total';
+
+/**
+ * A stream took too long: to its first chunk, between two chunks, or in all (`streamTimeout()`).
+ * The request was aborted when it was raised. `partial` is set by `accumulate()`,
+ * `toChatCompletion()` and `usage()` downstream, once output had begun.
+ */
+export class StreamTimeoutError extends ChatStreamError {
+  override name = 'StreamTimeoutError' as const;
+  readonly phase: StreamTimeoutPhase;
+  /** The limit that ran out, in ms. */
+  readonly limitMs: number;
+  /** How many chunks had arrived before it ran out (0 for the phase `first`). */
+  readonly chunks: number;
+
+  constructor(phase: StreamTimeoutPhase, limitMs: number, chunks: number, options: ChatStreamErrorOptions = {}) {
+    const what =
+      phase === 'first'
+        ? `no chunk within ${limitMs} ms of the request`
+        : phase === 'idle'
+          ? `no chunk within ${limitMs} ms of the previous one (after ${chunks} ${chunks === 1 ? 'chunk' : 'chunks'})`
+          : `the stream did not end within ${limitMs} ms (after ${chunks} ${chunks === 1 ? 'chunk' : 'chunks'})`;
+    super(`Stream timed out: ${what}`, options);
+    this.phase = phase;
+    this.limitMs = limitMs;
+    this.chunks = chunks;
+  }
+}

@@ -51,6 +51,25 @@ export type { RenderRateMode, RenderRateOptions } from './operators/renderRate.j
 export { stopWhen } from './operators/stopWhen.js';
 export type { StopWhenOptions } from './operators/stopWhen.js';
 
+// Pipelines: time limits, retries, metering, many requests
+export { streamTimeout } from './operators/streamTimeout.js';
+export type { StreamTimeoutOptions } from './operators/streamTimeout.js';
+export { retryStream } from './operators/retryStream.js';
+export type { RetryStreamOptions } from './operators/retryStream.js';
+export { meter } from './operators/meter.js';
+export type { MeteredUsage, MeterEnding } from './operators/meter.js';
+export { streamMany } from './operators/streamMany.js';
+export type {
+  StreamManyFailure,
+  StreamManyInput,
+  StreamManyMetrics,
+  StreamManyOptions,
+  StreamManyProgress,
+  StreamManyRequest,
+  StreamManyResult,
+  StreamManySuccess,
+} from './operators/streamMany.js';
+
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
 export type { EncodingName, EncodingOptions, UsageRequest } from './tokens/index.js';
@@ -65,6 +84,7 @@ export {
   InvalidChunkError,
   InvalidInputError,
   PartialJsonError,
+  StreamTimeoutError,
 } from './errors.js';
 export type {
   APIErrorBody,
@@ -72,6 +92,7 @@ export type {
   IncompleteStreamReason,
   PartialJsonErrorReason,
   SSEParseErrorReason,
+  StreamTimeoutPhase,
 } from './errors.js';
 
 // Types

@@ -36,6 +36,10 @@ const mainNames = [
   'smooth',
   'renderRate',
   'stopWhen',
+  'streamTimeout',
+  'retryStream',
+  'meter',
+  'streamMany',
   'countTokens',
   'countPromptTokens',
   'encodingForModel',
@@ -49,6 +53,7 @@ const mainNames = [
   'InvalidChunkError',
   'InvalidInputError',
   'PartialJsonError',
+  'StreamTimeoutError',
 ].sort();
 const testingNames = ['startMockServer', 'buildChunks', 'toSSEText'].sort();
 

@@ -102,3 +102,18 @@ export function nonEmpty(value: string | undefined, flag: string): string | unde
   if (value.trim() === '') throw new UsageError(`${flag} must not be empty`);
   return value;
 }
+
+/** A whole number >= `min` (`--concurrency 50`, `--retries 0`). */
+export function parseWhole(value: string, flag: string, min: number): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+    throw new UsageError(`${flag} must be a whole number >= ${min}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+/** A rate > 0 (`--rpm 500`, `--tpm 200000`, `--rpm 0.5`). */
+export function parseRate(value: string, flag: string): number {
+  const rate = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(rate > 0)) throw new UsageError(`${flag} must be a number > 0, got '${value}'`);
+  return rate;
+}

@@ -4,7 +4,8 @@
  * `process.exit`; `main.ts` is the thin runner that wires it to the process.
  * @internal
  */
-import { nonEmpty, parse, parseBaseURL, parsePort, parseTiming, wantsHelp } from './args.js';
+import { nonEmpty, parse, parseBaseURL, parsePort, parseRate, parseTiming, parseWhole, wantsHelp } from './args.js';
+import { runBatch } from './batch.js';
 import { runChat } from './chat.js';
 import { DEFAULT_MODEL, COUNT_PROMPT, runDemo } from './demo.js';
 import { openEndpoint, type Endpoint, type EndpointFlags } from './endpoint.js';
@@ -16,7 +17,7 @@ import { runServe } from './serve.js';
 export type { CliIO } from './io.js';
 export { EXIT } from './io.js';
 
-const COMMANDS = ['demo', 'chat', 'serve'] as const;
+const COMMANDS = ['demo', 'chat', 'serve', 'batch'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const ENDPOINT_OPTIONS = {
@@ -142,7 +143,46 @@ function serveKey(flag: string | undefined, variable: string | undefined, env: C
   return key;
 }
 
-const RUN: Record<Command, (args: readonly string[], io: CliIO) => Promise<number>> = { demo, chat, serve };
+/** `batch requests.jsonl`: results on stdout; exit 1 when any request failed (its line says why). */
+async function batch(args: readonly string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      ...ENDPOINT_OPTIONS,
+      concurrency: { type: 'string' },
+      rpm: { type: 'string' },
+      tpm: { type: 'string' },
+      retries: { type: 'string' },
+      ordered: { type: 'boolean' },
+      resume: { type: 'string' },
+    },
+    true,
+  );
+  const [file, ...extra] = positionals;
+  if (file === undefined) throw new UsageError('missing the requests file: rxjs-chat-stream batch requests.jsonl > results.jsonl');
+  if (extra.length > 0) throw new UsageError(`one requests file only, got ${positionals.length}`);
+  const flags = endpointFlags(values);
+  const model = nonEmpty(values.model, '--model') ?? DEFAULT_MODEL;
+  flags.model = model;
+  const resume = nonEmpty(values.resume, '--resume');
+  const options = {
+    file,
+    model,
+    concurrency: values.concurrency === undefined ? 8 : parseWhole(values.concurrency, '--concurrency', 1),
+    retries: values.retries === undefined ? 2 : parseWhole(values.retries, '--retries', 0),
+    ordered: values.ordered === true,
+    ...(values.rpm === undefined ? {} : { requestsPerMinute: parseRate(values.rpm, '--rpm') }),
+    ...(values.tpm === undefined ? {} : { tokensPerMinute: parseRate(values.tpm, '--tpm') }),
+    ...(resume === undefined ? {} : { resume }),
+  };
+  let failed = 0;
+  const code = await withEndpoint(flags, io, false, async (endpoint) => {
+    failed = (await runBatch(endpoint, options, io)).failed;
+  });
+  return code === EXIT.ok && failed > 0 ? EXIT.failed : code;
+}
+
+const RUN: Record<Command, (args: readonly string[], io: CliIO) => Promise<number>> = { demo, chat, serve, batch };
 
 const isCommand = (name: string | undefined): name is Command => (COMMANDS as readonly string[]).includes(name ?? '');
 

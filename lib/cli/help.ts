@@ -16,7 +16,7 @@ const EXIT_CODES = `Exit codes:
   0 done · 1 failed · 2 bad flag or argument, unreachable endpoint, HTTP error (401 …),
   missing 'openai' package · 130 interrupted`;
 
-export const HELP: Record<'program' | 'demo' | 'chat' | 'serve', string> = {
+export const HELP: Record<'program' | 'demo' | 'chat' | 'serve' | 'batch', string> = {
   program: `${PROGRAM}: OpenAI-compatible chat-completion streams as RxJS Observables
 
 Usage:
@@ -27,6 +27,7 @@ Commands:
   demo    Run the cookbook notebook "How to stream completions" with the toolkit
   chat    Stream one answer to the terminal, then timing and usage on stderr
   serve   Start the local OpenAI-compatible server in the foreground
+  batch   Stream many requests (JSON Lines) within budgets; one result per line
   help    Show the help of a command (${PROGRAM} help demo)
 
 Options:
@@ -124,5 +125,46 @@ Examples:
   ${PROGRAM} serve --port 8787
   ${PROGRAM} serve --port 0 --timing instant --api-key test-key
   MOCK_KEY=test-key ${PROGRAM} serve --api-key-env MOCK_KEY
+`,
+
+  batch: `Usage: ${PROGRAM} batch <requests.jsonl> [options] > results.jsonl
+
+Streams every request of a JSON Lines file with streamMany, a bounded number at a time, within
+request and token budgets, and prints one JSON result per line on stdout as each ends:
+  {"index":0,"custom_id":"q1","completion":{…},"usage":{…,"estimated":false},"metrics":{…}}
+  {"index":1,"error":{"name":"RateLimitError","message":"…","status":429},"metrics":{…}}
+A request line is a chat request ({"model":…,"messages":[…]}, with an optional "custom_id"
+that is not sent) or an OpenAI Batch API line ({"custom_id":…,"body":{…}}). A line without
+"model" gets --model; without "stream_options", {"include_usage":true}. The file is checked
+whole before anything is sent. 429s and 5xx before output are retried (retry-after honoured;
+a 429 also lowers the concurrency for a while). A progress bar is drawn on stderr when it is a
+terminal; a summary line is printed on stderr at the end.
+
+Options:
+  --concurrency <n>  The most requests in flight (default 8)
+  --rpm <n>          A budget of requests per minute
+  --tpm <n>          A budget of tokens per minute (prompt, counted, + max_completion_tokens
+                     or max_tokens; a request with neither pays its completion when it ends)
+  --retries <n>      Retries per request before output (default 2)
+  --ordered          Print the results in the order of the file (default: as they end)
+  --resume <file>    Skip the requests this results file answered (by custom_id, else by
+                     index); append the new results to it with >> (not >, which empties it
+                     before the command reads it)
+  --model <name>     The model of lines without one (default gpt-4o-mini)
+  --base-url <url>   An OpenAI-compatible API (overrides OPENAI_BASE_URL)
+  --local            Use the embedded local server even when OPENAI_* variables are set
+  --timing <t>       Local server only: realistic (default), instant, or TTFT,PER_TOKEN[,JITTER] in ms
+  -h, --help         Show this help
+
+${ENDPOINT}
+
+Exit codes:
+  0 every request answered · 1 some failed (their lines say why) · 2 bad flag, unreadable or
+  invalid requests file, unreachable endpoint · 130 interrupted (the results so far are
+  printed: rerun with --resume)
+
+Examples:
+  ${PROGRAM} batch requests.jsonl --concurrency 50 --rpm 500 --tpm 200000 > results.jsonl
+  ${PROGRAM} batch requests.jsonl --resume results.jsonl >> results.jsonl
 `,
 };

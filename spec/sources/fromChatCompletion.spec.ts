@@ -187,8 +187,9 @@ describe('fromChatCompletion', () => {
       const unsubscribedAt = performance.now();
       subscription.unsubscribe();
       await request.closed;
-      // A correctness bound, not a speed claim: without the abort the socket stays open for ever.
-      expect(request.closedAt! - unsubscribedAt).toBeLessThan(100);
+      // A correctness bound, not a speed claim: without the abort the socket stays open for ever
+      // (a second is far above what even a loaded machine takes to run the teardown).
+      expect(request.closedAt! - unsubscribedAt).toBeLessThan(1000);
     });
 
     it('should close the HTTP request when a downstream timeout fires in the pause', async () => {

@@ -765,7 +765,9 @@ describe('fromSSE', () => {
       const unsubscribedAt = performance.now();
       subscription.unsubscribe();
       const closedAt = await closedWithin('factory', 2000);
-      expect(closedAt - unsubscribedAt).toBeLessThan(100);
+      // The server never sends more: only the abort closes it. A second is far below any pause a
+      // model makes, and above what a loaded machine takes to run the teardown.
+      expect(closedAt - unsubscribedAt).toBeLessThan(1000);
     });
 
     it('should close the connection at once when unsubscribed during a pause (Response form)', async () => {
@@ -775,7 +777,9 @@ describe('fromSSE', () => {
       const unsubscribedAt = performance.now();
       subscription.unsubscribe();
       const closedAt = await closedWithin('response', 2000);
-      expect(closedAt - unsubscribedAt).toBeLessThan(100);
+      // The server never sends more: only the abort closes it. A second is far below any pause a
+      // model makes, and above what a loaded machine takes to run the teardown.
+      expect(closedAt - unsubscribedAt).toBeLessThan(1000);
     });
 
     /** Starts a request with node:http and resolves with the `IncomingMessage`. */
@@ -823,7 +827,7 @@ describe('fromSSE', () => {
       expect(failure).toMatchObject({ name: 'AbortError' });
       expect(values).toEqual([A, B, C]);
       const closedAt = await closedWithin('signal', 2000);
-      expect(closedAt - abortedAt).toBeLessThan(100);
+      expect(closedAt - abortedAt).toBeLessThan(1000);
     });
 
     it('should error with HTTPStatusError on a 429, with retryAfterMs and the API message, and no request header', async () => {

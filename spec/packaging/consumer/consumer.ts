@@ -56,6 +56,22 @@ import {
   type RenderRateMode,
   type RenderRateOptions,
   type StopWhenOptions,
+  streamTimeout,
+  retryStream,
+  meter,
+  streamMany,
+  type StreamTimeoutOptions,
+  type RetryStreamOptions,
+  type MeteredUsage,
+  type MeterEnding,
+  type StreamManyFailure,
+  type StreamManyInput,
+  type StreamManyMetrics,
+  type StreamManyOptions,
+  type StreamManyProgress,
+  type StreamManyRequest,
+  type StreamManyResult,
+  type StreamManySuccess,
   type Elapsed,
   type ToChatCompletionOptions,
   type LenientChatCompletion,
@@ -79,6 +95,8 @@ import {
   InvalidInputError,
   PartialJsonError,
   type PartialJsonErrorReason,
+  StreamTimeoutError,
+  type StreamTimeoutPhase,
   type APIErrorBody,
   type ChatStreamErrorOptions,
   type IncompleteStreamReason,
@@ -266,6 +284,31 @@ const rateOptions: RenderRateOptions = { mode: rateMode, intervalMs: 16 };
 is<Observable<string>>()(chunks$.pipe(contentDeltas(), textChunks(textOptions), smooth(smoothOptions), renderRate<string>(rateOptions)));
 const stopOptions: StopWhenOptions = { maxTokens: 100, stopSequences: ['END'] };
 is<Observable<ChatCompletionChunk>>()(chunks$.pipe(stopWhen(stopOptions)));
+const timeoutOptions: StreamTimeoutOptions = { first: 10_000, idle: 5_000 };
+const retryOptions: RetryStreamOptions = { count: 2, delay: 500 };
+const onMetered = (metered: MeteredUsage): void => {
+  const ending: MeterEnding = metered.ending;
+  is<MeterEnding>()(ending);
+};
+is<Observable<ChatCompletionChunk>>()(
+  chunks$.pipe(streamTimeout<ChatCompletionChunk>(timeoutOptions), retryStream<ChatCompletionChunk>(retryOptions), meter(usageRequest, onMetered)),
+);
+const manyRequests: StreamManyInput<StreamManyRequest> = [{ model: 'gpt-4o-mini', messages }];
+const manyOptions: StreamManyOptions<StreamManyRequest> = {
+  client,
+  concurrency: 4,
+  progress: (progress: StreamManyProgress) => is<number>()(progress.done),
+};
+streamMany(manyRequests, manyOptions).subscribe((result: StreamManyResult<StreamManyRequest>) => {
+  if ('completion' in result) {
+    const success: StreamManySuccess<StreamManyRequest> = result;
+    const metrics: StreamManyMetrics = success.metrics;
+    is<number>()(metrics.duration);
+  } else {
+    const failure: StreamManyFailure<StreamManyRequest> = result;
+    is<unknown>()(failure.error);
+  }
+});
 
 // Tokens.
 const encoding: EncodingName = encodingForModel('gpt-4o-mini');
@@ -286,6 +329,7 @@ if (error instanceof HTTPStatusError) is<number | undefined>()(error.retryAfterM
 if (error instanceof IncompleteStreamError) is<IncompleteStreamReason>()(error.reason);
 if (error instanceof InvalidChunkError) is<string>()(error.path);
 if (error instanceof InvalidInputError) is<string>()(error.expected);
+if (error instanceof StreamTimeoutError) is<StreamTimeoutPhase>()(error.phase);
 if (error instanceof PartialJsonError) is<[PartialJsonErrorReason, number]>()([error.reason, error.position] as [PartialJsonErrorReason, number]);
 const thrown = new IncompleteStreamError('no [DONE]', { ...errorOptions, reason: reasons[1] });
 
