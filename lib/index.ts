@@ -28,6 +28,9 @@ export type { PipeSSEOptions, SSEResponse } from './http/pipeSSE.js';
 
 // Operators
 export { contentDeltas } from './operators/contentDeltas.js';
+export type { ContentDeltasOptions } from './operators/contentDeltas.js';
+export { reasoningDeltas } from './operators/reasoningDeltas.js';
+export type { ReasoningDeltasOptions } from './operators/reasoningDeltas.js';
 export { elapsed } from './operators/elapsed.js';
 export type { Elapsed } from './operators/elapsed.js';
 export { accumulate } from './operators/accumulate.js';
@@ -37,6 +40,10 @@ export { withUsage } from './operators/withUsage.js';
 export { usage } from './operators/usage.js';
 export type { EstimatedUsage } from './operators/usage.js';
 export { runningTokens } from './operators/runningTokens.js';
+export { toolCalls } from './operators/toolCalls.js';
+export type { CompletedCustomToolCall, CompletedFunctionToolCall, CompletedToolCall, ToolCallsOptions } from './operators/toolCalls.js';
+export { choices } from './operators/choices.js';
+export { choice } from './operators/choice.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
@@ -51,12 +58,14 @@ export {
   IncompleteStreamError,
   InvalidChunkError,
   InvalidInputError,
+  ToolCallArgumentsError,
 } from './errors.js';
 export type {
   APIErrorBody,
   ChatStreamErrorOptions,
   IncompleteStreamReason,
   SSEParseErrorReason,
+  ToolCallArgumentsErrorCall,
 } from './errors.js';
 
 // Types

@@ -30,6 +30,10 @@ const mainNames = [
   'withUsage',
   'usage',
   'runningTokens',
+  'reasoningDeltas',
+  'toolCalls',
+  'choices',
+  'choice',
   'countTokens',
   'countPromptTokens',
   'encodingForModel',
@@ -42,6 +46,7 @@ const mainNames = [
   'IncompleteStreamError',
   'InvalidChunkError',
   'InvalidInputError',
+  'ToolCallArgumentsError',
 ].sort();
 const testingNames = ['startMockServer', 'buildChunks', 'toSSEText'].sort();
 

@@ -8,7 +8,7 @@
  * `is<T>()(value)` compiles only when `value` is exactly a `T`, so a type that turns into `any`
  * (what re-exporting the SDK's types did without the SDK installed) fails here.
  */
-import { Observable, of, type OperatorFunction } from 'rxjs';
+import { mergeMap, Observable, of, type GroupedObservable, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
 import {
   // Sources
   fromChatCompletion,
@@ -39,6 +39,16 @@ import {
   withUsage,
   usage,
   runningTokens,
+  reasoningDeltas,
+  toolCalls,
+  choices,
+  choice,
+  type ContentDeltasOptions,
+  type ReasoningDeltasOptions,
+  type ToolCallsOptions,
+  type CompletedToolCall,
+  type CompletedFunctionToolCall,
+  type CompletedCustomToolCall,
   type Elapsed,
   type ToChatCompletionOptions,
   type LenientChatCompletion,
@@ -60,6 +70,8 @@ import {
   IncompleteStreamError,
   InvalidChunkError,
   InvalidInputError,
+  ToolCallArgumentsError,
+  type ToolCallArgumentsErrorCall,
   type APIErrorBody,
   type ChatStreamErrorOptions,
   type IncompleteStreamReason,
@@ -231,6 +243,29 @@ const usageRequest: UsageRequest = { model: 'gpt-4o-mini', messages, tools, enco
 const usage$: Observable<EstimatedUsage> = chunks$.pipe(usage(usageRequest));
 usage$.subscribe((counted) => is<boolean>()(counted.estimated && counted.promptCounted));
 const running: OperatorFunction<string, number> = runningTokens('gpt-4o-mini');
+const answerOnly: ContentDeltasOptions = { thinkTags: true };
+is<Observable<string>>()(chunks$.pipe(contentDeltas(0, answerOnly)));
+const reasoningOptions: ReasoningDeltasOptions = { thinkTags: true };
+is<Observable<string>>()(chunks$.pipe(reasoningDeltas(0, reasoningOptions)));
+is<Observable<string>>()(chunks$.pipe(reasoningDeltas()));
+const callOptions: ToolCallsOptions = { parse: true };
+const calls$: Observable<CompletedToolCall> = chunks$.pipe(toolCalls(callOptions));
+calls$.subscribe((completed) => {
+  if (completed.type === 'function') {
+    const fn: CompletedFunctionToolCall = completed;
+    is<unknown>()(fn.parsed);
+    is<string>()(fn.arguments);
+  } else {
+    const custom: CompletedCustomToolCall = completed;
+    is<string>()(custom.input);
+  }
+  is<[number, number, string, string]>()([completed.choiceIndex, completed.index, completed.id, completed.name] as [number, number, string, string]);
+});
+const perChoice$ = chunks$.pipe(choices());
+is<Observable<GroupedObservable<number, ChatCompletionChunk>>>()(perChoice$);
+perChoice$.pipe(mergeMap((answer$) => answer$.pipe(toChatCompletion()))).subscribe((finished) => is<ChatCompletion>()(finished));
+const second: MonoTypeOperatorFunction<ChatCompletionChunk> = choice(1);
+is<Observable<ChatCompletionChunk>>()(chunks$.pipe(second));
 
 // Tokens.
 const encoding: EncodingName = encodingForModel('gpt-4o-mini');
@@ -251,6 +286,10 @@ if (error instanceof HTTPStatusError) is<number | undefined>()(error.retryAfterM
 if (error instanceof IncompleteStreamError) is<IncompleteStreamReason>()(error.reason);
 if (error instanceof InvalidChunkError) is<string>()(error.path);
 if (error instanceof InvalidInputError) is<string>()(error.expected);
+if (error instanceof ToolCallArgumentsError) {
+  const failed: ToolCallArgumentsErrorCall = error.call;
+  is<string>()(failed.arguments);
+}
 const thrown = new IncompleteStreamError('no [DONE]', { ...errorOptions, reason: reasons[1] });
 
 // rxjs-chat-stream/testing.
