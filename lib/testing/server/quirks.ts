@@ -40,14 +40,15 @@ interface QuirkRule {
 
 /** Every quirk, once; the chunk rewrites run in this order. @internal */
 const QUIRK_RULES: Readonly<Record<MockQuirk, QuirkRule>> = {
-  'reasoning-content': { reasoning: 'reasoning_content' },
-  reasoning: { reasoning: 'reasoning' },
-  'think-tags': { reasoning: 'think-tags' },
   'ollama-tool-index': { chunks: wholeCallsAtIndexZero },
   'no-finish-reason': { chunks: withoutFinishReason },
   'after-finish': { chunks: chunksAfterFinish },
+  // Before usage-empty-delta: it takes the usage chunk away (its usage goes on every chunk).
   'usage-every-chunk': { chunks: usageOnEveryChunk },
   'usage-empty-delta': { chunks: usageWithEmptyDelta },
+  'reasoning-content': { reasoning: 'reasoning_content' },
+  reasoning: { reasoning: 'reasoning' },
+  'think-tags': { reasoning: 'think-tags' },
 };
 
 /** The quirk names, in the order the docs list them. @internal */
@@ -82,7 +83,7 @@ export function pickQuirks(header: string | undefined, configured: readonly Mock
   return new Set(names as MockQuirk[]);
 }
 
-/** Where the reasoning of a reply goes, if a quirk asks for some (the first one asked wins). @internal */
+/** Where the reasoning of a reply goes, if a quirk asks for some (of several, the first in the table). @internal */
 export function reasoningOf(quirks: ReadonlySet<MockQuirk>): PlannedReasoning['as'] | undefined {
   for (const quirk of QUIRKS) {
     const as = QUIRK_RULES[quirk].reasoning;
