@@ -121,6 +121,7 @@ import {
   toSSEText,
   type MockChatRequest,
   type MockFault,
+  type MockQuirk,
   type MockReply,
   type MockReplyObject,
   type MockServer,
@@ -298,7 +299,8 @@ const faults: MockFault[] = ['rate-limit', 'drop'];
 const mockCall: MockToolCall = { name: 'get_weather', arguments: { city: 'Paris' } };
 const replyObject: MockReplyObject = { content: 'Sunny.', finishReason: 'stop' };
 const reply = (mockRequest: MockChatRequest): MockReply => (mockRequest.messages.length > 1 ? replyObject : 'Hi');
-const serverOptions: MockServerOptions = { timing, faults, reply, toolCall: mockCall };
+const quirks: MockQuirk[] = ['ollama-tool-index', 'think-tags'];
+const serverOptions: MockServerOptions = { timing, faults, quirks, reply, toolCall: mockCall };
 const server: Promise<MockServer> = startMockServer(serverOptions);
 server.then((started) => is<MockServerStats>()(started.stats));
 const format: ChunkFormat = 'today';
