@@ -12,8 +12,8 @@ import { chunkOfChoice, entriesByIndex, finishes, type ChoiceEntry } from './cho
  * source:   --a--b--c--d--f--g--u--|     a, c: choice 0 'Hel', 'lo'   b, d: choice 1 'Hi', '!'
  * choices()                              f: choice 1 finishes   g: choice 0 finishes   u: usage chunk
  * result:   --0--1-----------------|     0, 1: GroupedObservable, key 0 and key 1
- *   0:      --a-----c--------g|
- *   1:         --b-----d--f|
+ *   0:      --a-----c--------(g|)
+ *   1:         --b-----d--(f|)
  * ```
  *
  * Emits a `GroupedObservable<number, ChatCompletionChunk>` (its `key` the choice `index`, as
