@@ -90,6 +90,14 @@ describe('toolCalls', () => {
     });
   });
 
+  it('should emit a call that starts after its choice finished with the chunk that brings it', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const e1 = cold('  -a-f-b-|', { a: calls([start(0, 'call_a', 'get_weather', '{"city":"Paris"}')]), f: finish(), b: calls([start(1, 'call_b', 'get_time', '{}')]) });
+
+      expectObservable(e1.pipe(toolCalls())).toBe(' ---A-B-|', { A, B });
+    });
+  });
+
   it('should split calls that all carry index 0 by their id (Ollama), through the merge', () => {
     testScheduler.run(({ cold, expectObservable }) => {
       const e1 = cold('  -a-b-c-f-|', {
