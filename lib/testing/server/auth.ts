@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { apiError, RequestError } from './http.js';
+import { apiError, RequestError } from './apiErrors.js';
 
 /** Checks requests against one key (none: every request passes). @internal */
 export function authCheck(apiKey: string | undefined): (req: IncomingMessage) => RequestError | undefined {

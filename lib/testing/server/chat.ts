@@ -15,10 +15,11 @@ import { requestId, seededRandom, systemFingerprint, type Random } from '../rand
 import { scriptedReply, scriptedThought, type MockChatRequest, type MockReply, type MockReplyObject } from '../responder.js';
 import { countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from '../tokenize.js';
 import { FAULT_RULES, pickFault, type BodyPlay, type StreamPlay } from './faults.js';
-import { apiError, badRequest, dropConnection, headerValue, parseRequest, readBody, RequestError, sendError, sendText } from './http.js';
+import { apiError, badRequest, RequestError } from './apiErrors.js';
+import { dropConnection, headerValue, parseRequest, readBody, sendError, sendText } from './http.js';
 import type { ResolvedOptions } from './options.js';
 import { applyQuirks, pickQuirks, reasoningOf, type MockQuirk } from './quirks.js';
-import { track, type MockServerStats } from './stats.js';
+import type { MockServerStats } from './stats.js';
 import { delaysFor, timedChunks } from './timing.js';
 
 /** Answers chat completions for one server. @internal */
@@ -145,4 +146,20 @@ function normaliseReply(reply: MockReply | null | undefined): MockReplyObject | 
   if (typeof reply === 'string') return { content: reply };
   if (typeof reply !== 'object') throw new InvalidInputError('startMockServer() options.reply result', reply, 'a string or { content, toolCalls }');
   return reply;
+}
+
+/** Counts a chat completion's response: active until it closes, then completed or aborted. */
+function track(stats: MockServerStats, res: ServerResponse): void {
+  // The client may have left while the request was read or the reply prepared: its 'close' has
+  // fired already, so count it now (a listener added later would never run).
+  if (res.destroyed || res.closed || !res.socket || res.socket.destroyed) {
+    stats.aborted++;
+    return;
+  }
+  stats.active++;
+  res.on('close', () => {
+    stats.active--;
+    if (res.writableFinished) stats.completed++;
+    else stats.aborted++;
+  });
 }

@@ -8,7 +8,7 @@ import { concat, defer, NEVER, throwError, type Observable } from 'rxjs';
 import { InvalidInputError, StreamAPIError } from '../../errors.js';
 import type { ChatCompletionChunk } from '../../types.js';
 import type { MockChatRequest } from '../responder.js';
-import { apiError, badRequest, RequestError, SERVER_ERROR_MESSAGE } from './http.js';
+import { apiError, badRequest, RequestError, SERVER_ERROR_MESSAGE } from './apiErrors.js';
 
 /** The faults the server can play, per request. */
 export type MockFault =

@@ -1,36 +1,13 @@
 /*
- * HTTP for the local server: errors in the API's shape, reading the body, parsing and checking a
- * chat request, writing JSON answers.
+ * HTTP for the local server: reading the body, parsing and checking a chat request, writing JSON
+ * answers and errors (in the API's shape: `apiErrors.ts`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { APIErrorBody } from '../../errors.js';
 import type { MockChatRequest } from '../responder.js';
+import { apiError, badRequest, RequestError } from './apiErrors.js';
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
-
-/** The API's own words for its 500. @internal */
-export const SERVER_ERROR_MESSAGE = 'The server had an error while processing your request. Sorry about that!';
-
-/** An error in the API's shape. @internal */
-export function apiError(message: string, type: string, code: string | null = null, param: string | null = null): APIErrorBody {
-  return { message, type, param, code };
-}
-
-/** A request answered with an HTTP error: its status and the API's error body. @internal */
-export class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: APIErrorBody,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(body.message);
-  }
-}
-
-/** A 400 `invalid_request_error`. @internal */
-export const badRequest = (message: string, param: string | null = null, code: string | null = null): RequestError =>
-  new RequestError(400, apiError(message, 'invalid_request_error', code, param));
 
 /** Writes a JSON answer (counting an error status in `stats.errors`). @internal */
 export function sendJSON(res: ServerResponse, stats: { errors: number }, status: number, body: unknown, headers: Record<string, string> = {}): void {

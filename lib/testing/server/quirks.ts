@@ -7,7 +7,7 @@
 import { InvalidInputError } from '../../errors.js';
 import type { ChatCompletionChunk, CompletionUsage } from '../../types.js';
 import type { PlannedReasoning } from '../completion.js';
-import { badRequest } from './http.js';
+import { badRequest } from './apiErrors.js';
 
 /** The provider quirks the server can replay, per request. */
 export type MockQuirk =

@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SchedulerLike } from 'rxjs';
 import { authCheck } from './auth.js';
 import { chatHandler } from './chat.js';
-import { apiError, RequestError, sendError, sendJSON } from './http.js';
+import { apiError, RequestError } from './apiErrors.js';
+import { sendError, sendJSON } from './http.js';
 import type { ResolvedOptions } from './options.js';
 import type { MockServerStats } from './stats.js';
 

@@ -1,5 +1,4 @@
-/* What the local server has seen, and how a chat completion's response is counted. */
-import type { ServerResponse } from 'node:http';
+/* What the local server has seen (no Node types here: the public declarations reach this file). */
 
 /** What the server has seen. */
 export interface MockServerStats {
@@ -18,20 +17,4 @@ export interface MockServerStats {
 /** Fresh counters. @internal */
 export function newStats(): MockServerStats {
   return { requests: 0, completed: 0, aborted: 0, active: 0, errors: 0 };
-}
-
-/** Counts a chat completion's response: active until it closes, then completed or aborted. @internal */
-export function track(stats: MockServerStats, res: ServerResponse): void {
-  // The client may have left while the request was read or the reply prepared: its 'close' has
-  // fired already, so count it now (a listener added later would never run).
-  if (res.destroyed || res.closed || !res.socket || res.socket.destroyed) {
-    stats.aborted++;
-    return;
-  }
-  stats.active++;
-  res.on('close', () => {
-    stats.active--;
-    if (res.writableFinished) stats.completed++;
-    else stats.aborted++;
-  });
 }

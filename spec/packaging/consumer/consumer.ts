@@ -140,16 +140,16 @@ declare function is<T>(): <U>(value: U, ...exact: Equal<T, U> extends true ? [] 
 
 // The wire types: what a chunk and a completion hold.
 declare const chunk: ChatCompletionChunk;
-const choice = chunk.choices[0];
-is<ChatCompletionChunk.Choice | undefined>()(choice);
-is<string | null | undefined>()(choice?.delta.content);
-is<string | null | undefined>()(choice?.delta.reasoning_content);
-is<'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call' | null | undefined>()(choice?.finish_reason);
-is<ChatCompletionChunk.Choice.Delta.ToolCall[] | undefined>()(choice?.delta.tool_calls);
-is<string | undefined>()(choice?.delta.tool_calls?.[0]?.function?.arguments);
+const firstChoice = chunk.choices[0];
+is<ChatCompletionChunk.Choice | undefined>()(firstChoice);
+is<string | null | undefined>()(firstChoice?.delta.content);
+is<string | null | undefined>()(firstChoice?.delta.reasoning_content);
+is<'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call' | null | undefined>()(firstChoice?.finish_reason);
+is<ChatCompletionChunk.Choice.Delta.ToolCall[] | undefined>()(firstChoice?.delta.tool_calls);
+is<string | undefined>()(firstChoice?.delta.tool_calls?.[0]?.function?.arguments);
 is<CompletionUsage | null | undefined>()(chunk.usage);
 is<number | undefined>()(chunk.usage?.completion_tokens_details?.reasoning_tokens);
-is<ChatCompletionTokenLogprob[] | null | undefined>()(choice?.logprobs?.content);
+is<ChatCompletionTokenLogprob[] | null | undefined>()(firstChoice?.logprobs?.content);
 
 declare const completion: ChatCompletion;
 const message: ChatCompletionMessage = completion.choices[0]!.message;
@@ -236,8 +236,10 @@ snapshot$.subscribe((snapshot) => {
   }
   is<CompletionUsage | undefined>()(snapshot.usage);
 });
+// Options whose `lenient` is not known as a literal give either shape; `{}` gives the strict one.
 const toCompletionOptions: ToChatCompletionOptions = {};
-is<Observable<ChatCompletion>>()(chunks$.pipe(toChatCompletion(toCompletionOptions), withUsage(request)));
+const either$: Observable<ChatCompletion | LenientChatCompletion> = chunks$.pipe(toChatCompletion(toCompletionOptions));
+is<Observable<ChatCompletion>>()(chunks$.pipe(toChatCompletion({}), withUsage(request)));
 const lenient$: Observable<LenientChatCompletion> = chunks$.pipe(toChatCompletion({ lenient: true }));
 lenient$.subscribe((finished) => is<ChatCompletion.Choice['finish_reason'] | null | undefined>()(finished.choices[0]?.finish_reason));
 const usageRequest: UsageRequest = { model: 'gpt-4o-mini', messages, tools, encoding: 'o200k_base' };
@@ -310,4 +312,4 @@ const built = buildChunks('Hello', buildOptions);
 is<ChatCompletionChunk[]>()(built);
 is<string>()(toSSEText(built));
 
-export { running, thrown };
+export { either$, running, thrown };
