@@ -27,7 +27,8 @@ import { chunkOfChoice, entriesByIndex } from './choiceChunks.js';
  * What it cannot read is an `InvalidChunkError` naming the field, never a skipped chunk: a chunk
  * that is not an object, `choices` that is not an array, an entry that is not an object, an
  * invalid `index` or a `finish_reason` that is not a string. The server's error sent as a chunk
- * errors with its `StreamAPIError`. Errors and completion pass through.
+ * errors with its `StreamAPIError`. Errors and completion pass through. An `index` that is not a
+ * non-negative safe integer throws an `InvalidInputError` when the operator is made.
  *
  * ## Example
  * ```ts

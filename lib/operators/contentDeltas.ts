@@ -35,7 +35,9 @@ export interface ContentDeltasOptions {
  * in the followed choice, a `delta` that is not an object or a `content` that is not a string
  * (`null` is no content) error with an `InvalidChunkError` naming the field. A value that is the
  * server's error rather than a chunk (`{ error: … }`, vLLM's `{ object: 'error', … }`) errors with
- * its `StreamAPIError`, as every source and the merge raise it.
+ * its `StreamAPIError`, as every source and the merge raise it. A `choiceIndex` that is not a
+ * non-negative safe integer, or an option that is not what it must be, throws an
+ * `InvalidInputError` when the operator is made.
  *
  * With `{ thinkTags: true }` a `<think>…</think>` block at the start of the content (after
  * optional whitespace) is left out, however the tags are split across deltas, and only the answer

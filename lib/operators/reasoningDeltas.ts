@@ -52,7 +52,8 @@ export interface ReasoningDeltasOptions {
  * {@link contentDeltas} for the chunk and the choice, and one for a reasoning field (or, with
  * `thinkTags`, a `content`) of the followed choice that is not a string (`null` is none). The
  * server's error sent as a chunk errors with its `StreamAPIError`. Errors and completion pass
- * through. Per delta O(delta).
+ * through. Per delta O(delta). A `choiceIndex` that is not a non-negative safe integer, or an
+ * option that is not what it must be, throws an `InvalidInputError` when the operator is made.
  *
  * ## Example
  * ```ts

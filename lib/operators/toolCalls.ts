@@ -100,6 +100,7 @@ export interface ToolCallsOptions {
  * Per chunk O(size of the chunk): the accumulator merges the chunk, and only the choices it names
  * are looked at; no snapshot is built. Errors, the source's or its own (`InvalidChunkError` for a
  * malformed chunk, `ToolCallArgumentsError`), carry `partial`, the snapshot of what was merged.
+ * An option that is not what it must be throws an `InvalidInputError` when the operator is made.
  *
  * ## Example
  * ```ts
