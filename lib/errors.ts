@@ -1,5 +1,5 @@
 import { describeType, isObject } from './json.js';
-import { redactAndCut, redactSecrets, redactValue } from './redact.js';
+import { redactAndCut, redactErrorInPlace, redactSecrets, redactValue } from './redact.js';
 import type { ChatCompletionSnapshot } from './types.js';
 
 /** Options every toolkit error takes. */
@@ -350,5 +350,46 @@ export class StreamTimeoutError extends ChatStreamError {
     this.phase = phase;
     this.limitMs = limitMs;
     this.chunks = chunks;
+  }
+}
+
+/** The tool call a {@link ToolCallArgumentsError} is about: where it was, what it was called, what it said. */
+export interface ToolCallArgumentsErrorCall {
+  /** The `index` of the choice the call belongs to. */
+  choiceIndex: number;
+  /** The call's `index` in that choice's message (as `toolCalls()` emits it). */
+  index: number;
+  /** The call's `id` (`''` when none came). */
+  id: string;
+  /** The function's `name` (`''` when none came). */
+  name: string;
+  /** The raw arguments, redacted (a key or token in them becomes `***`), then cut to 1,000 characters. */
+  arguments: string;
+}
+
+/**
+ * A tool call's `arguments` are not valid JSON (the model wrote a broken object, or the stream was
+ * cut inside it): raised by `toolCalls()` when it parses them. `call` says which call, with its
+ * raw text redacted and cut; the `cause` is the parser's `SyntaxError` (its text redacted too).
+ */
+export class ToolCallArgumentsError extends ChatStreamError {
+  override name = 'ToolCallArgumentsError' as const;
+  readonly call: ToolCallArgumentsErrorCall;
+
+  constructor(
+    call: { choiceIndex: number; index: number; id: string; name: string; arguments: string },
+    options: ChatStreamErrorOptions = {},
+  ) {
+    const cause = options.cause instanceof Error ? redactErrorInPlace(options.cause) : options.cause;
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    const who = `${call.name === '' ? 'Tool call' : `Tool call ${call.name}`}${call.id === '' ? '' : ` (${call.id})`}`;
+    super(`${who} of choice ${call.choiceIndex} has arguments that are not valid JSON${reason}`, { ...options, cause });
+    this.call = {
+      choiceIndex: call.choiceIndex,
+      index: call.index,
+      id: redactSecrets(call.id),
+      name: redactSecrets(call.name),
+      arguments: redactAndCut(call.arguments, 1000),
+    };
   }
 }

@@ -28,6 +28,9 @@ export type { PipeSSEOptions, SSEResponse } from './http/pipeSSE.js';
 
 // Operators
 export { contentDeltas } from './operators/contentDeltas.js';
+export type { ContentDeltasOptions } from './operators/contentDeltas.js';
+export { reasoningDeltas } from './operators/reasoningDeltas.js';
+export type { ReasoningDeltasOptions } from './operators/reasoningDeltas.js';
 export { elapsed } from './operators/elapsed.js';
 export type { Elapsed } from './operators/elapsed.js';
 export { accumulate } from './operators/accumulate.js';
@@ -69,6 +72,10 @@ export type {
   StreamManyResult,
   StreamManySuccess,
 } from './operators/streamMany.js';
+export { toolCalls } from './operators/toolCalls.js';
+export type { CompletedCustomToolCall, CompletedFunctionToolCall, CompletedToolCall, ToolCallsOptions } from './operators/toolCalls.js';
+export { choices } from './operators/choices.js';
+export { choice } from './operators/choice.js';
 
 // Tokens
 export { countTokens, countPromptTokens, encodingForModel, loadEncoding, tokenPieces } from './tokens/index.js';
@@ -85,6 +92,7 @@ export {
   InvalidInputError,
   PartialJsonError,
   StreamTimeoutError,
+  ToolCallArgumentsError,
 } from './errors.js';
 export type {
   APIErrorBody,
@@ -93,6 +101,7 @@ export type {
   PartialJsonErrorReason,
   SSEParseErrorReason,
   StreamTimeoutPhase,
+  ToolCallArgumentsErrorCall,
 } from './errors.js';
 
 // Types

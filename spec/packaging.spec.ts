@@ -40,6 +40,10 @@ const mainNames = [
   'retryStream',
   'meter',
   'streamMany',
+  'reasoningDeltas',
+  'toolCalls',
+  'choices',
+  'choice',
   'countTokens',
   'countPromptTokens',
   'encodingForModel',
@@ -54,6 +58,7 @@ const mainNames = [
   'InvalidInputError',
   'PartialJsonError',
   'StreamTimeoutError',
+  'ToolCallArgumentsError',
 ].sort();
 const testingNames = ['startMockServer', 'buildChunks', 'toSSEText'].sort();
 

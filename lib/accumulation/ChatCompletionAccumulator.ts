@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot, Compl
 import { finalise, type IncompleteMarker } from './finalise.js';
 import { mergeChunk } from './merge.js';
 import { buildSnapshot } from './snapshot.js';
-import { newCompletionState, type CompletionState } from './state.js';
+import { newCompletionState, type ChoiceState, type CompletionState } from './state.js';
 
 /**
  * Merges the chunks of one chat-completion stream: `push` each chunk, read `snapshot()` at any time,
@@ -33,6 +33,16 @@ export class ChatCompletionAccumulator {
   /** Whether any chunk was merged. */
   hasOutput(): boolean {
     return this.#state.chunkCount > 0;
+  }
+
+  /**
+   * The merge's own state of the choice with `index` (its tool calls in `toolCalls.items`, sorted
+   * by index, and its `finishReason`), or `undefined` while no chunk brought that choice. For
+   * `toolCalls()`, which watches calls complete without building a snapshot per chunk. O(1) for
+   * the usual indexes. Read it, never write it: it is the merge's working state.
+   */
+  choiceState(index: number): Readonly<ChoiceState> | undefined {
+    return this.#state.choices.find(index);
   }
 
   /**

@@ -94,9 +94,10 @@ function finalChoice(choice: ChoiceState): ChatCompletion.Choice {
 /**
  * A tool call as the API returns it: no `index`; `id` and `type` filled when none came. A function
  * call has `function: { name, arguments }` (`name` `''` when none came); a custom call has
- * `type: 'custom'` and `custom: { name, input }`, and no `function`.
+ * `type: 'custom'` and `custom: { name, input }`, and no `function`. Also what `toolCalls()` emits
+ * each call from (the one place of these rules).
  */
-function finalToolCall(call: ToolCallState): ToolCall {
+export function finalToolCall(call: ToolCallState): ToolCall {
   const result = {} as JsonObject;
   if (call.fields !== undefined) copyFields(result, call.fields);
   result['id'] = call.id ?? '';

@@ -25,7 +25,7 @@ export function mergeToolCalls(choice: ChoiceState, deltas: unknown[], position:
   for (let i = 0; i < deltas.length; i++) {
     const raw = deltas[i];
     if (!isObject(raw)) fail(toolCallPath(position, i), raw, 'an object');
-    const call = toolCallFor(calls, raw, position, i);
+    const call = toolCallFor(choice, calls, raw, position, i);
     // Marked before its fields are merged: a malformed field throws below, and the call, already
     // in the list, must still reach the next snapshot.
     touchToolCall(choice, call);
@@ -34,27 +34,38 @@ export function mergeToolCalls(choice: ChoiceState, deltas: unknown[], position:
 }
 
 /**
- * The call a delta continues, or a new one: by `index`. Some compatible servers omit `index`: then
- * the same `id` (or no id) continues a call, and a new id starts the next one.
+ * The call a delta continues, or a new one: by `index`, and by `id` where the index cannot tell.
+ * - With an `index`: the call that index names. But a delta whose non-empty `id` differs from the
+ *   `id` of that call starts a new call (Ollama sends every call with `index: 0`, a new call told
+ *   by a new id), at the next free index after the last call; from then on the stream's index
+ *   names the new call, so later deltas with that index (and no id, or the same) continue it. The
+ *   OpenAI API never sends a second id for an index: for it nothing changes.
+ * - Without an `index` (some compatible servers omit it): the same `id` (or no id) continues a
+ *   call, and a new id starts the next one.
  */
-function toolCallFor(calls: IndexedList<ToolCallState>, delta: JsonObject, position: number, i: number): ToolCallState {
+function toolCallFor(choice: ChoiceState, calls: IndexedList<ToolCallState>, delta: JsonObject, position: number, i: number): ToolCallState {
   const rawIndex = delta['index'];
+  const rawId = delta['id'];
+  const id = typeof rawId === 'string' && rawId !== '' ? rawId : undefined;
+  const last = calls.last();
   let call: ToolCallState | undefined;
-  let index: number;
   if (rawIndex != null) {
-    index = entryIndex(rawIndex, i);
+    const index = entryIndex(rawIndex, i);
     if (index < 0) fail(`${toolCallPath(position, i)}.index`, rawIndex, 'a non-negative safe integer');
-    call = calls.find(index);
-  } else {
-    const id = delta['id'];
-    const last = calls.last();
-    call = typeof id === 'string' && id !== '' ? calls.items.find((c) => c.id === id) : last;
-    index = call?.index ?? (last === undefined ? 0 : last.index + 1);
+    call = choice.reusedToolCallIndexes?.get(index) ?? calls.find(index);
+    if (call === undefined) return insertToolCall(calls, index);
+    if (id === undefined || call.id === undefined || call.id === id) return call;
+    const next = insertToolCall(calls, (last as ToolCallState).index + 1);
+    (choice.reusedToolCallIndexes ??= new Map()).set(index, next);
+    return next;
   }
-  if (call === undefined) {
-    call = newToolCall(index);
-    calls.insert(call);
-  }
+  call = id !== undefined ? calls.items.find((c) => c.id === id) : last;
+  return call ?? insertToolCall(calls, last === undefined ? 0 : last.index + 1);
+}
+
+function insertToolCall(calls: IndexedList<ToolCallState>, index: number): ToolCallState {
+  const call = newToolCall(index);
+  calls.insert(call);
   return call;
 }
 

@@ -72,6 +72,11 @@ export interface ChoiceState extends Indexed {
   functionCall: FunctionState | undefined;
   audio: Fields | undefined;
   toolCalls: IndexedList<ToolCallState> | undefined;
+  /**
+   * Stream indexes that a server reused for a new call (Ollama: every call with `index: 0`), and
+   * the call each now names (`mergeToolCalls.ts`, `toolCallFor`). Absent until that happens.
+   */
+  reusedToolCallIndexes: Map<number, ToolCallState> | undefined;
 
   // What changed since the last snapshot (set by the merge, cleared by the snapshot).
   dirty: boolean;
@@ -196,6 +201,7 @@ export function newChoice(index: number): ChoiceState {
     functionCall: undefined,
     audio: undefined,
     toolCalls: undefined,
+    reusedToolCallIndexes: undefined,
     dirty: false,
     messageDirty: false,
     logprobsDirty: false,

@@ -1,9 +1,17 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { choicePath, entryIndex } from '../protocol/chunkShape.js';
-import { isObject } from '../json.js';
-import { InvalidChunkError } from '../errors.js';
-import { serverErrorOf } from '../protocol/serverError.js';
 import type { ChatCompletionChunk } from '../types.js';
+import { checkTextArguments, deltaText, visitDeltas } from './choiceDeltas.js';
+import { ThinkTagSplitter } from './thinkTags.js';
+
+/** Options of {@link contentDeltas}. */
+export interface ContentDeltasOptions {
+  /**
+   * Leave out a `<think>…</think>` block at the start of the content (R1-style models served
+   * without a reasoning parser write their reasoning there): only the answer after it is emitted.
+   * `reasoningDeltas(choiceIndex, { thinkTags: true })` gives the block's text. Default `false`.
+   */
+  thinkTags?: boolean;
+}
 
 /**
  * Emits the text each chunk adds to one choice's message.
@@ -27,7 +35,25 @@ import type { ChatCompletionChunk } from '../types.js';
  * in the followed choice, a `delta` that is not an object or a `content` that is not a string
  * (`null` is no content) error with an `InvalidChunkError` naming the field. A value that is the
  * server's error rather than a chunk (`{ error: … }`, vLLM's `{ object: 'error', … }`) errors with
- * its `StreamAPIError`, as every source and the merge raise it.
+ * its `StreamAPIError`, as every source and the merge raise it. A `choiceIndex` that is not a
+ * non-negative safe integer, or an option that is not what it must be, throws an
+ * `InvalidInputError` when the operator is made.
+ *
+ * With `{ thinkTags: true }` a `<think>…</think>` block at the start of the content (after
+ * optional whitespace) is left out, however the tags are split across deltas, and only the answer
+ * after `</think>` is emitted, exactly as it comes (R1 models start it with `\n\n`):
+ *
+ * ```
+ * source:   --a------b---------c------d------|   a: '<thi'   b: 'nk>Two'   c: ' plus two</th'
+ * contentDeltas(0, { thinkTags: true })          d: 'ink>\n\n4'
+ * result:   ---------------------------D-----|   D: '\n\n4'
+ * ```
+ *
+ * The few characters that may be the start of a tag (`<thi`, `</th`) are held back until the next
+ * delta tells; when the source completes, an undecided start (`  <thi`) is emitted as the answer
+ * it was, and a block that never closed (a reply cut by `max_tokens`) leaves the answer empty.
+ * Content that does not open with `<think>` passes as it is. Per delta O(delta): nothing is
+ * re-scanned.
  *
  * ## Example
  * ```ts
@@ -44,64 +70,44 @@ import type { ChatCompletionChunk } from '../types.js';
  * // Hello! How can I help?
  * ```
  *
+ * @see {@link reasoningDeltas}
  * @see {@link accumulate}
  * @see {@link toChatCompletion}
  *
  * @param choiceIndex The `index` of the choice to follow (for `n > 1`); default 0.
+ * @param options `thinkTags`: leave out a leading `<think>…</think>` block (default `false`).
  * @return A function that returns an Observable that emits the non-empty `delta.content` strings of that choice.
  */
-export function contentDeltas(choiceIndex = 0): OperatorFunction<ChatCompletionChunk, string> {
+export function contentDeltas(choiceIndex = 0, options: ContentDeltasOptions = {}): OperatorFunction<ChatCompletionChunk, string> {
+  const { thinkTags } = checkTextArguments('contentDeltas()', choiceIndex, options);
   return (source) =>
-    new Observable<string>((subscriber) =>
-      source.subscribe({
+    new Observable<string>((subscriber) => {
+      const splitter = thinkTags ? new ThinkTagSplitter() : undefined;
+      return source.subscribe({
         next(chunk: unknown) {
-          if (!isObject(chunk)) {
-            subscriber.error(new InvalidChunkError('chunk', chunk, 'an object'));
-            return;
-          }
-          const choices = chunk['choices'];
-          if (choices == null) {
-            // No choices: a usage chunk, or the server's error (which never passes as a chunk).
-            const serverError = serverErrorOf(chunk);
-            if (serverError !== undefined) subscriber.error(serverError);
-            return;
-          }
-          if (!Array.isArray(choices)) {
-            subscriber.error(new InvalidChunkError('chunk.choices', choices, 'an array'));
-            return;
-          }
-          for (let i = 0; i < choices.length; i++) {
-            const content = deltaContent(choices[i], i, choiceIndex);
-            if (typeof content === 'string') {
-              subscriber.next(content);
-              if (subscriber.closed) return;
-            } else if (content !== undefined) {
-              subscriber.error(content);
-              return;
+          if (subscriber.closed) return;
+          const error = visitDeltas(chunk, choiceIndex, (delta, position) => {
+            const content = deltaText(delta, 'content', position);
+            if (typeof content !== 'string') return content;
+            let text = content;
+            if (splitter !== undefined) {
+              splitter.push(content);
+              text = splitter.content;
             }
-          }
+            if (text.length === 0) return true;
+            subscriber.next(text);
+            return !subscriber.closed;
+          });
+          if (error !== undefined) subscriber.error(error);
         },
         error: (error: unknown) => subscriber.error(error),
-        complete: () => subscriber.complete(),
-      }),
-    );
-}
-
-/**
- * The non-empty `delta.content` of the choice at `position` when it is the followed one, read by
- * the merge's rules (a missing `index` is the position); an `InvalidChunkError` for a choice or a
- * field it cannot read; otherwise `undefined`.
- */
-function deltaContent(choice: unknown, position: number, choiceIndex: number): string | InvalidChunkError | undefined {
-  if (!isObject(choice)) return new InvalidChunkError(choicePath(position), choice, 'an object');
-  const index = entryIndex(choice['index'], position);
-  if (index < 0) return new InvalidChunkError(`${choicePath(position)}.index`, choice['index'], 'a non-negative safe integer');
-  if (index !== choiceIndex) return undefined;
-  const delta = choice['delta'];
-  if (delta == null) return undefined; // Azure's filter-only choices have no delta
-  if (!isObject(delta)) return new InvalidChunkError(`${choicePath(position)}.delta`, delta, 'an object');
-  const content = delta['content'];
-  if (typeof content === 'string') return content.length > 0 ? content : undefined;
-  if (content != null) return new InvalidChunkError(`${choicePath(position)}.delta.content`, content, 'a string');
-  return undefined;
+        complete: () => {
+          if (splitter !== undefined && !subscriber.closed) {
+            splitter.end();
+            if (splitter.content.length > 0) subscriber.next(splitter.content);
+          }
+          subscriber.complete();
+        },
+      });
+    });
 }

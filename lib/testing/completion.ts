@@ -53,6 +53,21 @@ export interface BuildChunksOptions {
   systemFingerprint?: string;
 }
 
+/**
+ * Reasoning before the answer, as a reasoning model streams it: under `reasoning_content`
+ * (DeepSeek), under `reasoning` (OpenRouter, Ollama), or inline in the content as
+ * `<think>…</think>` (R1-style models without a reasoning parser). The local server's quirks.
+ */
+export interface PlannedReasoning {
+  text: string;
+  as: 'reasoning_content' | 'reasoning' | 'think-tags';
+}
+
+/** What the local server plans with: `buildChunks`' options and the server's own. */
+export interface PlanOptions extends BuildChunksOptions {
+  reasoning?: PlannedReasoning;
+}
+
 interface PlannedToolCall {
   id: string;
   name: string;
@@ -64,6 +79,10 @@ interface PlannedChoice {
   index: number;
   content: string | null;
   contentPieces: string[];
+  /** The field the reasoning is streamed under, and its pieces (none: no reasoning field). */
+  reasoningField: 'reasoning_content' | 'reasoning' | undefined;
+  reasoning: string;
+  reasoningPieces: string[];
   toolCalls: PlannedToolCall[];
   finishReason: FinishReason;
 }
@@ -111,8 +130,12 @@ function toolCallList(toolCall: BuildChunksOptions['toolCall']): readonly MockTo
 }
 
 /** Plans one reply: tokenises the text and the arguments, draws the ids, counts the usage. */
-export function planReply(text: string, options: BuildChunksOptions = {}): ReplyPlan {
+export function planReply(text: string, options: PlanOptions = {}): ReplyPlan {
   checkOptions(text, options);
+  const reasoning = options.reasoning;
+  const inline = reasoning?.as === 'think-tags';
+  if (inline) text = `<think>\n${reasoning.text}\n</think>\n\n${text}`;
+  const reasoningField = reasoning === undefined || reasoning.as === 'think-tags' ? undefined : reasoning.as;
   const model = options.model ?? 'gpt-4o-mini';
   const format = options.format ?? 'today';
   const random = seededRandom(options.seed ?? 1);
@@ -120,6 +143,7 @@ export function planReply(text: string, options: BuildChunksOptions = {}): Reply
   const fingerprint = options.systemFingerprint ?? systemFingerprint(random);
   const calls = toolCallList(options.toolCall);
   const contentPieces = tokenPieces(text, model);
+  const reasoningPieces = reasoningField === undefined ? [] : tokenPieces((reasoning as PlannedReasoning).text, model);
 
   const choices: PlannedChoice[] = [];
   for (let index = 0; index < (options.n ?? 1); index++) {
@@ -132,23 +156,27 @@ export function planReply(text: string, options: BuildChunksOptions = {}): Reply
       index,
       content,
       contentPieces,
+      reasoningField,
+      reasoning: reasoningField === undefined ? '' : (reasoning as PlannedReasoning).text,
+      reasoningPieces,
       toolCalls,
       finishReason: options.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
     });
   }
   // Counted as usage() counts a completion (tool-call framing included), so the two always agree.
-  const completionTokens = estimateUsageFor({
+  const counted = estimateUsageFor({
     model,
     choices: choices.map((choice) => ({
       message: {
         content: choice.content,
         refusal: null,
+        ...(choice.reasoningField === undefined ? {} : { [choice.reasoningField]: choice.reasoning }),
         ...(choice.toolCalls.length > 0
           ? { tool_calls: choice.toolCalls.map((call) => ({ function: { name: call.name, arguments: call.arguments } })) }
           : {}),
       },
     })),
-  } as unknown as ChatCompletion).completion_tokens;
+  } as unknown as ChatCompletion);
 
   const promptTokens = options.promptTokens ?? 0;
   return {
@@ -160,18 +188,18 @@ export function planReply(text: string, options: BuildChunksOptions = {}): Reply
     obfuscation: format === 'today' && options.obfuscation !== false,
     random,
     choices,
-    usage: usageOf(promptTokens, completionTokens, format),
+    usage: usageOf(promptTokens, counted.completion_tokens, format, counted.completion_tokens_details?.reasoning_tokens ?? 0),
   };
 }
 
-function usageOf(prompt: number, completion: number, format: ChunkFormat): CompletionUsage {
+function usageOf(prompt: number, completion: number, format: ChunkFormat, reasoning: number): CompletionUsage {
   const base = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-  if (format === 'classic') return { ...base, completion_tokens_details: { reasoning_tokens: 0 } };
+  if (format === 'classic') return { ...base, completion_tokens_details: { reasoning_tokens: reasoning } };
   return {
     ...base,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: {
-      reasoning_tokens: 0,
+      reasoning_tokens: reasoning,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
@@ -192,17 +220,21 @@ function choiceDeltas(choice: PlannedChoice): Delta[] {
       function: { name: call.name, arguments: '' },
     }),
   );
+  // Reasoning comes first, under the provider's field.
+  const field = choice.reasoningField;
+  const reasoning = field === undefined ? [] : choice.reasoningPieces.map((piece) => ({ [field]: piece }) as Delta);
   if (choice.content === null) {
-    // A tool-call-only answer: the first tool call rides on the role chunk, as the API sends it.
-    const first = firstCalls[0];
-    deltas.push({ role: 'assistant', content: null, ...(first ? { tool_calls: [first] } : {}), refusal: null });
+    // A tool-call-only answer: the first tool call rides on the role chunk, as the API sends it
+    // (after the reasoning, when there is some).
+    const first = reasoning.length === 0 ? firstCalls[0] : undefined;
+    deltas.push({ role: 'assistant', content: null, ...(first ? { tool_calls: [first] } : {}), refusal: null }, ...reasoning);
     choice.toolCalls.forEach((call, index) => {
-      if (index > 0) deltas.push({ tool_calls: [firstCalls[index]!] });
+      if (index > 0 || first === undefined) deltas.push({ tool_calls: [firstCalls[index]!] });
       for (const piece of call.argumentPieces) deltas.push({ tool_calls: [{ index, function: { arguments: piece } }] });
     });
     return deltas;
   }
-  deltas.push({ role: 'assistant', content: '', refusal: null });
+  deltas.push({ role: 'assistant', content: '', refusal: null }, ...reasoning);
   for (const piece of choice.contentPieces) deltas.push({ content: piece });
   choice.toolCalls.forEach((call, index) => {
     deltas.push({ tool_calls: [firstCalls[index]!] });
@@ -241,7 +273,8 @@ export function planChunks(plan: ReplyPlan, includeUsage: boolean): ChatCompleti
     logprobs: null,
     finish_reason: finishReason,
   });
-  const deltaText = (delta: Delta): string => delta.content ?? delta.tool_calls?.[0]?.function?.arguments ?? '';
+  const deltaText = (delta: Delta): string =>
+    delta.content ?? delta.reasoning_content ?? delta.reasoning ?? delta.tool_calls?.[0]?.function?.arguments ?? '';
 
   const queues = plan.choices.map(choiceDeltas);
   // A read cursor per queue: taking deltas off the front with splice would move the rest of the
@@ -276,6 +309,7 @@ export function planCompletion(plan: ReplyPlan): ChatCompletion {
     model: plan.model,
     choices: plan.choices.map((choice) => {
       const message: Record<string, unknown> = { role: 'assistant', content: choice.content, refusal: null };
+      if (choice.reasoningField !== undefined) message[choice.reasoningField] = choice.reasoning;
       if (choice.toolCalls.length > 0) {
         message['tool_calls'] = choice.toolCalls.map((call) => ({
           id: call.id,

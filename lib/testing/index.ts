@@ -6,6 +6,7 @@ export { startMockServer } from './startMockServer.js';
 export type {
   MockChatRequest,
   MockFault,
+  MockQuirk,
   MockReply,
   MockReplyObject,
   MockServer,

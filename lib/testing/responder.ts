@@ -159,3 +159,20 @@ export function scriptedReply(
   }
   return { content: scriptedText(prompt) };
 }
+
+/**
+ * A short thought before the answer, for the reasoning quirks: what a reasoning model might write
+ * first. Quotes the prompt (at most 60 characters, without angle brackets, so that it never holds
+ * a think tag).
+ */
+export function scriptedThought(request: MockChatRequest, reply: MockReplyObject): string {
+  const lastUser = [...request.messages].reverse().find((m) => (m as { role?: unknown }).role === 'user');
+  const prompt = messageText((lastUser as { content?: unknown } | undefined)?.content)
+    .trim()
+    .replace(/[<>]/g, '')
+    .replace(/\s+/g, ' ');
+  const quoted = prompt.length > 60 ? `${prompt.slice(0, 60)}…` : prompt;
+  const call = reply.toolCalls?.[0];
+  const plan = call === undefined ? 'I will answer briefly.' : `I should call ${call.name}.`;
+  return `The user wrote "${quoted}". ${plan}`;
+}

@@ -463,6 +463,61 @@ describe('ChatCompletionAccumulator', () => {
       ]);
     });
 
+    describe('a reused index (Ollama: every call with index 0)', () => {
+      const whole = (id: string, name: string, args: string) =>
+        chunk([delta({ tool_calls: [{ id, index: 0, type: 'function', function: { name, arguments: args } }] })]);
+
+      it('should start a new call, after the last one, when a delta brings a new id at an index', () => {
+        const acc = merge(
+          chunk([delta({ role: 'assistant', content: '' })]),
+          whole('call_a', 'get_weather', '{"city":"Paris"}'),
+          whole('call_b', 'get_time', '{"zone":"CET"}'),
+          whole('call_c', 'get_weather', '{"city":"Oslo"}'),
+          chunk([delta({}, { finish_reason: 'tool_calls' })]),
+        );
+        expect(acc.toChatCompletion().choices[0]?.message.tool_calls).toStrictEqual([
+          { id: 'call_a', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+          { id: 'call_b', type: 'function', function: { name: 'get_time', arguments: '{"zone":"CET"}' } },
+          { id: 'call_c', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+        ]);
+        expect(acc.snapshot().choices[0]?.message.tool_calls?.map((call) => call.index)).toEqual([0, 1, 2]);
+      });
+
+      it('should continue the new call with later deltas of that index, with no id or the same id', () => {
+        const piece = (fields: Record<string, unknown>) => chunk([delta({ tool_calls: [{ index: 0, ...fields }] })]);
+        const completion = merge(
+          whole('call_a', 'f', '{"a"'),
+          piece({ function: { arguments: ':1}' } }),
+          whole('call_b', 'g', '{"b"'),
+          piece({ function: { arguments: ':2' } }),
+          piece({ id: 'call_b', function: { arguments: '}' } }),
+          chunk([delta({}, { finish_reason: 'tool_calls' })]),
+        ).toChatCompletion();
+        expect(completion.choices[0]?.message.tool_calls).toStrictEqual([
+          { id: 'call_a', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+          { id: 'call_b', type: 'function', function: { name: 'g', arguments: '{"b":2}' } },
+        ]);
+      });
+
+      it('should place the new call after the highest index, and leave OpenAI parallel calls as they are', () => {
+        const acc = merge(
+          chunk([delta({ tool_calls: [{ index: 0, id: 'a', function: { name: 'f', arguments: '{}' } }] })]),
+          chunk([delta({ tool_calls: [{ index: 3, id: 'd', function: { name: 'f', arguments: '{}' } }] })]),
+          chunk([delta({ tool_calls: [{ index: 0, id: 'e', function: { name: 'g', arguments: '{}' } }] })]),
+          // An id that only ever came for this index, an empty id, and an id for a call without one: no new call.
+          chunk([delta({ tool_calls: [{ index: 3, id: 'd', function: { arguments: '' } }, { index: 3, id: '' }] })]),
+          chunk([delta({ tool_calls: [{ index: 7, function: { name: 'h', arguments: '{}' } }, { index: 7, id: 'late' }] })]),
+          chunk([delta({}, { finish_reason: 'tool_calls' })]),
+        );
+        expect(acc.snapshot().choices[0]?.message.tool_calls?.map((call) => [call.index, call.id])).toEqual([
+          [0, 'a'],
+          [3, 'd'],
+          [4, 'e'],
+          [7, 'late'],
+        ]);
+      });
+    });
+
     it('should merge the legacy function_call: name set, arguments concatenated', () => {
       const completion = merge(
         chunk([delta({ role: 'assistant', content: null, function_call: { name: 'get_weather', arguments: '' } })]),

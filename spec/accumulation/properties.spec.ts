@@ -125,8 +125,17 @@ function reference(chunks: ChatCompletionChunk[]): Json {
       }
       for (const t of (d['tool_calls'] ?? []) as Json[]) {
         const tools = state['tools'] as Map<number, Json>;
-        const call = tools.get(t['index'] as number) ?? { id: '', type: 'function', name: '', arguments: '' };
-        tools.set(t['index'] as number, call);
+        // The stream index names the call that came last with it; a new id at that index starts
+        // a new call after the highest index (Ollama's reused index 0).
+        const names = (state['names'] ??= new Map<number, number>()) as Map<number, number>;
+        let at = names.get(t['index'] as number) ?? (t['index'] as number);
+        const known = tools.get(at);
+        if (known !== undefined && t['id'] && known['id'] && known['id'] !== t['id']) {
+          at = Math.max(...tools.keys()) + 1;
+          names.set(t['index'] as number, at);
+        }
+        const call = tools.get(at) ?? { id: '', type: 'function', name: '', arguments: '' };
+        tools.set(at, call);
         if (t['id']) call['id'] = t['id'];
         if (t['type']) call['type'] = t['type'];
         const fn = (t['function'] ?? {}) as Json;

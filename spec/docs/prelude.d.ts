@@ -33,6 +33,14 @@ declare global {
   function saveDraft(value: unknown): void;
   function showProgress(...values: unknown[]): void;
   const progress: { set(value: number): void };
+  function showThinking(text: string): void;
+  function showAnswer(text: string): void;
+  function runTool(name: string, args: unknown): Promise<unknown>;
+  function runCustom(name: string, input: string): Promise<unknown>;
+  function appendTo(column: unknown, text: string): void;
+  const columns: unknown[];
+  function saveFirst(value: unknown): void;
+  function saveSecond(value: unknown): void;
   /** An element the text goes into. */
   const output: HTMLElement;
 }

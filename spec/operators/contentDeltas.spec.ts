@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { map, tap, type Observable } from 'rxjs';
 import { contentDeltas } from '../../lib/operators/contentDeltas.js';
-import { ChatStreamError, InvalidChunkError } from '../../lib/errors.js';
+import { ChatStreamError, InvalidChunkError, InvalidInputError } from '../../lib/errors.js';
 import { chunk, helloValues } from '../helpers/chunk.js';
 import type { ChatCompletionChunk } from '../../lib/types.js';
 
@@ -115,6 +115,60 @@ describe('contentDeltas', () => {
         expectObservable(e1.pipe(contentDeltas())).toBe(' -a-|', { a: 'x' });
       });
     });
+  });
+
+  describe('with { thinkTags: true }', () => {
+    const contents = (...pieces: string[]): Record<string, ChatCompletionChunk> =>
+      Object.fromEntries(pieces.map((content, i) => [String.fromCharCode(97 + i), chunk({ content })]));
+
+    it('should skip a leading <think> block, its tags split anywhere, and emit the answer after it exactly', () => {
+      testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
+        const e1 = cold('  -a-b-c-d-e-|', contents(' <', 'think>Two', ' plus two</th', 'ink>\n\n4', '.'));
+        const e1subs = '  ^----------!';
+        const expected = ' -------D-E-|';
+
+        expectObservable(e1.pipe(contentDeltas(0, { thinkTags: true }))).toBe(expected, { D: '\n\n4', E: '.' });
+        expectSubscriptions(e1.subscriptions).toBe(e1subs);
+      });
+    });
+
+    it('should keep the think block without the option, as the merge does', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const e1 = cold('  -a-b-|', contents('<think>x</think>', 'A'));
+        expectObservable(e1.pipe(contentDeltas())).toBe(' -a-b-|', { a: '<think>x</think>', b: 'A' });
+      });
+    });
+
+    it('should pass content that does not open with <think> as it is, once the start is told', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const e1 = cold('  -a-b-c-|', contents('<', 'b>bold</b>', ' <think>'));
+        expectObservable(e1.pipe(contentDeltas(0, { thinkTags: true }))).toBe(' ---b-c-|', { b: '<b>bold</b>', c: ' <think>' });
+      });
+    });
+
+    it('should emit nothing of a block that never closes, and an undecided start on completion', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        expectObservable(cold('  -a-b-|', contents('<think>cut', ' short')).pipe(contentDeltas(0, { thinkTags: true }))).toBe(' -----|');
+        expectObservable(cold('  -a-|', contents('\n<thi')).pipe(contentDeltas(0, { thinkTags: true }))).toBe(' ---(a|)', { a: '\n<thi' });
+      });
+    });
+
+    it('should split each subscription on its own', () => {
+      testScheduler.run(({ cold, expectObservable }) => {
+        const e1 = cold('  -a-b-|', contents('<think>x</think>', 'A'));
+        const split = contentDeltas(0, { thinkTags: true });
+        expectObservable(e1.pipe(split)).toBe(' ---b-|', { b: 'A' });
+        expectObservable(e1.pipe(split)).toBe(' ---b-|', { b: 'A' });
+      });
+    });
+  });
+
+  it('should reject arguments that are not what they must be', () => {
+    expect(() => contentDeltas(-1)).toThrow(InvalidInputError);
+    expect(() => contentDeltas(Number.NaN)).toThrow(InvalidInputError);
+    expect(() => contentDeltas('0' as unknown as number)).toThrow(InvalidInputError);
+    expect(() => contentDeltas(0, { thinkTags: 1 as unknown as boolean })).toThrow(InvalidInputError);
+    expect(() => contentDeltas(0, [] as unknown as undefined)).toThrow(InvalidInputError);
   });
 
   it('should complete on an empty source', () => {

@@ -8,7 +8,7 @@
  * `is<T>()(value)` compiles only when `value` is exactly a `T`, so a type that turns into `any`
  * (what re-exporting the SDK's types did without the SDK installed) fails here.
  */
-import { Observable, of, type OperatorFunction } from 'rxjs';
+import { mergeMap, Observable, of, type GroupedObservable, type MonoTypeOperatorFunction, type OperatorFunction } from 'rxjs';
 import {
   // Sources
   fromChatCompletion,
@@ -72,6 +72,17 @@ import {
   type StreamManyRequest,
   type StreamManyResult,
   type StreamManySuccess,
+
+  reasoningDeltas,
+  toolCalls,
+  choices,
+  choice,
+  type ContentDeltasOptions,
+  type ReasoningDeltasOptions,
+  type ToolCallsOptions,
+  type CompletedToolCall,
+  type CompletedFunctionToolCall,
+  type CompletedCustomToolCall,
   type Elapsed,
   type ToChatCompletionOptions,
   type LenientChatCompletion,
@@ -97,6 +108,9 @@ import {
   type PartialJsonErrorReason,
   StreamTimeoutError,
   type StreamTimeoutPhase,
+
+  ToolCallArgumentsError,
+  type ToolCallArgumentsErrorCall,
   type APIErrorBody,
   type ChatStreamErrorOptions,
   type IncompleteStreamReason,
@@ -146,6 +160,7 @@ import {
   toSSEText,
   type MockChatRequest,
   type MockFault,
+  type MockQuirk,
   type MockReply,
   type MockReplyObject,
   type MockServer,
@@ -164,16 +179,16 @@ declare function is<T>(): <U>(value: U, ...exact: Equal<T, U> extends true ? [] 
 
 // The wire types: what a chunk and a completion hold.
 declare const chunk: ChatCompletionChunk;
-const choice = chunk.choices[0];
-is<ChatCompletionChunk.Choice | undefined>()(choice);
-is<string | null | undefined>()(choice?.delta.content);
-is<string | null | undefined>()(choice?.delta.reasoning_content);
-is<'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call' | null | undefined>()(choice?.finish_reason);
-is<ChatCompletionChunk.Choice.Delta.ToolCall[] | undefined>()(choice?.delta.tool_calls);
-is<string | undefined>()(choice?.delta.tool_calls?.[0]?.function?.arguments);
+const firstChoice = chunk.choices[0];
+is<ChatCompletionChunk.Choice | undefined>()(firstChoice);
+is<string | null | undefined>()(firstChoice?.delta.content);
+is<string | null | undefined>()(firstChoice?.delta.reasoning_content);
+is<'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call' | null | undefined>()(firstChoice?.finish_reason);
+is<ChatCompletionChunk.Choice.Delta.ToolCall[] | undefined>()(firstChoice?.delta.tool_calls);
+is<string | undefined>()(firstChoice?.delta.tool_calls?.[0]?.function?.arguments);
 is<CompletionUsage | null | undefined>()(chunk.usage);
 is<number | undefined>()(chunk.usage?.completion_tokens_details?.reasoning_tokens);
-is<ChatCompletionTokenLogprob[] | null | undefined>()(choice?.logprobs?.content);
+is<ChatCompletionTokenLogprob[] | null | undefined>()(firstChoice?.logprobs?.content);
 
 declare const completion: ChatCompletion;
 const message: ChatCompletionMessage = completion.choices[0]!.message;
@@ -260,8 +275,10 @@ snapshot$.subscribe((snapshot) => {
   }
   is<CompletionUsage | undefined>()(snapshot.usage);
 });
+// Options whose `lenient` is not known as a literal give either shape; `{}` gives the strict one.
 const toCompletionOptions: ToChatCompletionOptions = {};
-is<Observable<ChatCompletion>>()(chunks$.pipe(toChatCompletion(toCompletionOptions), withUsage(request)));
+const either$: Observable<ChatCompletion | LenientChatCompletion> = chunks$.pipe(toChatCompletion(toCompletionOptions));
+is<Observable<ChatCompletion>>()(chunks$.pipe(toChatCompletion({}), withUsage(request)));
 const lenient$: Observable<LenientChatCompletion> = chunks$.pipe(toChatCompletion({ lenient: true }));
 lenient$.subscribe((finished) => is<ChatCompletion.Choice['finish_reason'] | null | undefined>()(finished.choices[0]?.finish_reason));
 const usageRequest: UsageRequest = { model: 'gpt-4o-mini', messages, tools, encoding: 'o200k_base' };
@@ -310,6 +327,30 @@ streamMany(manyRequests, manyOptions).subscribe((result: StreamManyResult<Stream
   }
 });
 
+const answerOnly: ContentDeltasOptions = { thinkTags: true };
+is<Observable<string>>()(chunks$.pipe(contentDeltas(0, answerOnly)));
+const reasoningOptions: ReasoningDeltasOptions = { thinkTags: true };
+is<Observable<string>>()(chunks$.pipe(reasoningDeltas(0, reasoningOptions)));
+is<Observable<string>>()(chunks$.pipe(reasoningDeltas()));
+const callOptions: ToolCallsOptions = { parse: true };
+const calls$: Observable<CompletedToolCall> = chunks$.pipe(toolCalls(callOptions));
+calls$.subscribe((completed) => {
+  if (completed.type === 'function') {
+    const fn: CompletedFunctionToolCall = completed;
+    is<unknown>()(fn.parsed);
+    is<string>()(fn.arguments);
+  } else {
+    const custom: CompletedCustomToolCall = completed;
+    is<string>()(custom.input);
+  }
+  is<[number, number, string, string]>()([completed.choiceIndex, completed.index, completed.id, completed.name] as [number, number, string, string]);
+});
+const perChoice$ = chunks$.pipe(choices());
+is<Observable<GroupedObservable<number, ChatCompletionChunk>>>()(perChoice$);
+perChoice$.pipe(mergeMap((answer$) => answer$.pipe(toChatCompletion()))).subscribe((finished) => is<ChatCompletion>()(finished));
+const second: MonoTypeOperatorFunction<ChatCompletionChunk> = choice(1);
+is<Observable<ChatCompletionChunk>>()(chunks$.pipe(second));
+
 // Tokens.
 const encoding: EncodingName = encodingForModel('gpt-4o-mini');
 const encodingOptions: EncodingOptions = { encoding };
@@ -331,6 +372,11 @@ if (error instanceof InvalidChunkError) is<string>()(error.path);
 if (error instanceof InvalidInputError) is<string>()(error.expected);
 if (error instanceof StreamTimeoutError) is<StreamTimeoutPhase>()(error.phase);
 if (error instanceof PartialJsonError) is<[PartialJsonErrorReason, number]>()([error.reason, error.position] as [PartialJsonErrorReason, number]);
+
+if (error instanceof ToolCallArgumentsError) {
+  const failed: ToolCallArgumentsErrorCall = error.call;
+  is<string>()(failed.arguments);
+}
 const thrown = new IncompleteStreamError('no [DONE]', { ...errorOptions, reason: reasons[1] });
 
 // rxjs-chat-stream/testing.
@@ -339,7 +385,8 @@ const faults: MockFault[] = ['rate-limit', 'drop'];
 const mockCall: MockToolCall = { name: 'get_weather', arguments: { city: 'Paris' } };
 const replyObject: MockReplyObject = { content: 'Sunny.', finishReason: 'stop' };
 const reply = (mockRequest: MockChatRequest): MockReply => (mockRequest.messages.length > 1 ? replyObject : 'Hi');
-const serverOptions: MockServerOptions = { timing, faults, reply, toolCall: mockCall };
+const quirks: MockQuirk[] = ['ollama-tool-index', 'think-tags'];
+const serverOptions: MockServerOptions = { timing, faults, quirks, reply, toolCall: mockCall };
 const server: Promise<MockServer> = startMockServer(serverOptions);
 server.then((started) => is<MockServerStats>()(started.stats));
 const format: ChunkFormat = 'today';
@@ -349,4 +396,4 @@ const built = buildChunks('Hello', buildOptions);
 is<ChatCompletionChunk[]>()(built);
 is<string>()(toSSEText(built));
 
-export { running, thrown, plan$ };
+export { either$, running, thrown, plan$ };
