@@ -74,6 +74,13 @@ export type {
 } from './operators/streamMany.js';
 export { toolCalls } from './operators/toolCalls.js';
 export type { CompletedCustomToolCall, CompletedFunctionToolCall, CompletedToolCall, ToolCallsOptions } from './operators/toolCalls.js';
+export { toolCallArguments } from './operators/toolCallArguments.js';
+export type {
+  CustomToolCallProgress,
+  FunctionToolCallProgress,
+  ToolCallArgumentsOptions,
+  ToolCallProgress,
+} from './operators/toolCallArguments.js';
 export { choices } from './operators/choices.js';
 export { choice } from './operators/choice.js';
 

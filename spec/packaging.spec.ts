@@ -42,6 +42,7 @@ const mainNames = [
   'streamMany',
   'reasoningDeltas',
   'toolCalls',
+  'toolCallArguments',
   'choices',
   'choice',
   'countTokens',

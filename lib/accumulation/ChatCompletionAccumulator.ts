@@ -2,7 +2,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatCompletionSnapshot, Compl
 import { finalise, type IncompleteMarker } from './finalise.js';
 import { mergeChunk } from './merge.js';
 import { buildSnapshot } from './snapshot.js';
-import { newCompletionState, type ChoiceState, type CompletionState } from './state.js';
+import { newCompletionState, type ChoiceState, type CompletionState, type ToolCallPieceListener } from './state.js';
 
 /**
  * Merges the chunks of one chat-completion stream: `push` each chunk, read `snapshot()` at any time,
@@ -43,6 +43,16 @@ export class ChatCompletionAccumulator {
    */
   choiceState(index: number): Readonly<ChoiceState> | undefined {
     return this.#state.choices.find(index);
+  }
+
+  /**
+   * Listens to each piece the merge appends to a tool call (a function's `arguments`, a custom
+   * call's `input`), with its choice and call states, as it is merged: what `toolCallArguments()`
+   * feeds its parsers with, without reading a growing string again. One listener; `undefined`
+   * removes it.
+   */
+  onToolCallPiece(listener: ToolCallPieceListener | undefined): void {
+    this.#state.onToolCallPiece = listener;
   }
 
   /**

@@ -23,7 +23,7 @@ import type { CompletionUsage } from '../types.js';
 import { fail, keyCount } from './check.js';
 import { newFields, writeField, type Fields, type JsonObject } from './fields.js';
 import { mergeFunction, mergeToolCalls } from './mergeToolCalls.js';
-import { newChoice, newFunction, touch, type ChoiceState, type CompletionState, type LogprobsState } from './state.js';
+import { newChoice, newFunction, touch, type ChoiceState, type CompletionState, type LogprobsState, type ToolCallPieceListener } from './state.js';
 
 // ---------------------------------------------------------------------------------------------
 // The chunk
@@ -198,7 +198,7 @@ function mergeChoice(state: CompletionState, raw: unknown, position: number): vo
   // delta: Azure's filter-only choices have none.
   if (delta != null) {
     if (!isObject(delta)) fail(`${choicePath(position)}.delta`, delta, 'an object');
-    if (mergeDelta(choice, delta, position)) {
+    if (mergeDelta(choice, delta, position, state.onToolCallPiece)) {
       choice.messageDirty = true;
       touch(state, choice);
     }
@@ -255,7 +255,7 @@ const REASONING: ReadonlySet<string> = new Set(REASONING_FIELDS);
 const DELTA_KEYS: ReadonlySet<string> = new Set(['content', 'refusal', 'role', 'tool_calls', 'function_call', 'audio', 'obfuscation']);
 
 /** Merges a `delta` into its choice's message; returns whether anything changed. */
-function mergeDelta(choice: ChoiceState, delta: JsonObject, position: number): boolean {
+function mergeDelta(choice: ChoiceState, delta: JsonObject, position: number, onPiece: ToolCallPieceListener | undefined): boolean {
   const content = delta['content'];
   const refusal = delta['refusal'];
   const role = delta['role'];
@@ -304,7 +304,7 @@ function mergeDelta(choice: ChoiceState, delta: JsonObject, position: number): b
     if (toolCalls !== null) {
       if (!Array.isArray(toolCalls)) fail(`${choicePath(position)}.delta.tool_calls`, toolCalls, 'an array');
       if (toolCalls.length > 0) {
-        mergeToolCalls(choice, toolCalls, position);
+        mergeToolCalls(choice, toolCalls, position, onPiece);
         changed = true;
       }
     }

@@ -17,10 +17,11 @@ import {
   type ChoiceState,
   type CustomState,
   type FunctionState,
+  type ToolCallPieceListener,
   type ToolCallState,
 } from './state.js';
 
-export function mergeToolCalls(choice: ChoiceState, deltas: unknown[], position: number): void {
+export function mergeToolCalls(choice: ChoiceState, deltas: unknown[], position: number, onPiece: ToolCallPieceListener | undefined): void {
   const calls = (choice.toolCalls ??= new IndexedList<ToolCallState>());
   for (let i = 0; i < deltas.length; i++) {
     const raw = deltas[i];
@@ -29,7 +30,8 @@ export function mergeToolCalls(choice: ChoiceState, deltas: unknown[], position:
     // Marked before its fields are merged: a malformed field throws below, and the call, already
     // in the list, must still reach the next snapshot.
     touchToolCall(choice, call);
-    mergeToolCall(call, raw, position, i);
+    const piece = mergeToolCall(call, raw, position, i);
+    if (piece !== undefined && onPiece !== undefined) onPiece(choice, call, piece);
   }
 }
 
@@ -74,7 +76,8 @@ function insertToolCall(calls: IndexedList<ToolCallState>, index: number): ToolC
  * or `custom` (name, input) merged; other fields by the rule of unknown fields. A call is a
  * function call or a custom call (`type: 'custom'`, a `custom` part), never both.
  */
-function mergeToolCall(call: ToolCallState, delta: JsonObject, position: number, i: number): void {
+function mergeToolCall(call: ToolCallState, delta: JsonObject, position: number, i: number): string | undefined {
+  let piece: string | undefined;
   for (const key in delta) {
     const value = delta[key];
     switch (key) {
@@ -90,19 +93,20 @@ function mergeToolCall(call: ToolCallState, delta: JsonObject, position: number,
       case 'function':
         if (value == null) break;
         if (!isObject(value)) fail(`${toolCallPath(position, i)}.function`, value, 'an object');
-        mergeFunction((call.function ??= newFunction()), value, `${toolCallPath(position, i)}.function`);
+        piece = mergeFunction((call.function ??= newFunction()), value, `${toolCallPath(position, i)}.function`);
         checkKind(call, position, i);
         break;
       case 'custom':
         if (value == null) break;
         if (!isObject(value)) fail(`${toolCallPath(position, i)}.custom`, value, 'an object');
-        mergeCustom((call.custom ??= newCustom()), value, `${toolCallPath(position, i)}.custom`);
+        piece = mergeCustom((call.custom ??= newCustom()), value, `${toolCallPath(position, i)}.custom`);
         checkKind(call, position, i);
         break;
       default:
         writeField((call.fields ??= newFields()), key, value);
     }
   }
+  return piece;
 }
 
 /** A call with a `function` part is not a custom call, and one with a `custom` part has no other type. */
@@ -113,8 +117,12 @@ function checkKind(call: ToolCallState, position: number, i: number): void {
   }
 }
 
-/** A function's deltas (a tool call's `function`, the legacy `function_call`): the last non-empty `name`, `arguments` concatenated. */
-export function mergeFunction(fn: FunctionState, delta: JsonObject, path: string): void {
+/**
+ * A function's deltas (a tool call's `function`, the legacy `function_call`): the last non-empty
+ * `name`, `arguments` concatenated. Returns the arguments piece appended, if any.
+ */
+export function mergeFunction(fn: FunctionState, delta: JsonObject, path: string): string | undefined {
+  let piece: string | undefined;
   for (const key in delta) {
     const value = delta[key];
     if (key === 'name') {
@@ -122,16 +130,18 @@ export function mergeFunction(fn: FunctionState, delta: JsonObject, path: string
         if (value !== '') fn.name = value;
       } else if (value != null) fail(`${path}.name`, value, 'a string');
     } else if (key === 'arguments') {
-      if (typeof value === 'string') fn.arguments += value;
+      if (typeof value === 'string') fn.arguments += piece = value;
       else if (value != null) fail(`${path}.arguments`, value, 'a string');
     } else {
       writeField((fn.fields ??= newFields()), key, value);
     }
   }
+  return piece;
 }
 
-/** A custom tool call's deltas: the last non-empty `name`, `input` concatenated. */
-function mergeCustom(custom: CustomState, delta: JsonObject, path: string): void {
+/** A custom tool call's deltas: the last non-empty `name`, `input` concatenated. Returns the input piece appended, if any. */
+function mergeCustom(custom: CustomState, delta: JsonObject, path: string): string | undefined {
+  let piece: string | undefined;
   for (const key in delta) {
     const value = delta[key];
     if (key === 'name') {
@@ -139,10 +149,11 @@ function mergeCustom(custom: CustomState, delta: JsonObject, path: string): void
         if (value !== '') custom.name = value;
       } else if (value != null) fail(`${path}.name`, value, 'a string');
     } else if (key === 'input') {
-      if (typeof value === 'string') custom.input += value;
+      if (typeof value === 'string') custom.input += piece = value;
       else if (value != null) fail(`${path}.input`, value, 'a string');
     } else {
       writeField((custom.fields ??= newFields()), key, value);
     }
   }
+  return piece;
 }

@@ -92,8 +92,16 @@ export interface ChoiceState extends Indexed {
 }
 
 /** The whole completion being rebuilt. */
+/**
+ * Told of each piece the merge appends to a tool call: a function's `arguments`, a custom call's
+ * `input` (for operators that follow a call as it streams, `toolCallArguments()`).
+ */
+export type ToolCallPieceListener = (choice: ChoiceState, call: ToolCallState, piece: string) => void;
+
 export interface CompletionState {
   chunkCount: number;
+  /** Told of each piece appended to a tool call (undefined: nobody listens). */
+  onToolCallPiece: ToolCallPieceListener | undefined;
   id: string;
   created: number;
   model: string;
@@ -168,6 +176,7 @@ const EMPTY_TOOL_CALLS = PersistentVector.empty<ChatCompletionSnapshotToolCall>(
 export function newCompletionState(): CompletionState {
   return {
     chunkCount: 0,
+    onToolCallPiece: undefined,
     id: '',
     created: 0,
     model: '',

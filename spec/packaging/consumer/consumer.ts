@@ -75,6 +75,11 @@ import {
 
   reasoningDeltas,
   toolCalls,
+  toolCallArguments,
+  type ToolCallProgress,
+  type FunctionToolCallProgress,
+  type CustomToolCallProgress,
+  type ToolCallArgumentsOptions,
   choices,
   choice,
   type ContentDeltasOptions,
@@ -301,6 +306,11 @@ const rateOptions: RenderRateOptions = { mode: rateMode, intervalMs: 16 };
 is<Observable<string>>()(chunks$.pipe(contentDeltas(), textChunks(textOptions), smooth(smoothOptions), renderRate<string>(rateOptions)));
 const stopOptions: StopWhenOptions = { maxTokens: 100, stopSequences: ['END'] };
 is<Observable<ChatCompletionChunk>>()(chunks$.pipe(stopWhen(stopOptions)));
+const argumentsOptions: ToolCallArgumentsOptions = { maxDepth: 32 };
+chunks$.pipe(toolCallArguments(argumentsOptions)).subscribe((progress: ToolCallProgress) => {
+  if (progress.type === 'function') is<unknown>()((progress satisfies FunctionToolCallProgress).partial);
+  else is<string>()((progress satisfies CustomToolCallProgress).input);
+});
 const timeoutOptions: StreamTimeoutOptions = { first: 10_000, idle: 5_000 };
 const retryOptions: RetryStreamOptions = { count: 2, delay: 500 };
 const onMetered = (metered: MeteredUsage): void => {
