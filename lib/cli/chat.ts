@@ -3,15 +3,15 @@
  * numbers on stderr.
  * @internal
  */
-import { asyncScheduler, connect, filter, forkJoin, lastValueFrom, map, reduce, tap } from 'rxjs';
+import { asyncScheduler, connect, forkJoin, lastValueFrom, reduce, tap } from 'rxjs';
 import { contentDeltas } from '../operators/contentDeltas.js';
-import { elapsed } from '../operators/elapsed.js';
+import { streamMetrics, type StreamMetrics } from '../operators/streamMetrics.js';
 import { usage } from '../operators/usage.js';
 import { fromChatCompletion } from '../sources/fromChatCompletion.js';
 import type { ChatCompletionMessageParam } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import { line, type CliIO } from './io.js';
-import { carriesOutput, formatUsage, seconds, untilAborted, usageNumbers, type UsageNumbers } from './streams.js';
+import { formatUsage, seconds, untilAborted, usageNumbers, type UsageNumbers } from './streams.js';
 
 /**
  * The shortest time from the first token to the last chunk that a rate is read from: shorter is
@@ -33,6 +33,8 @@ export interface ChatResult {
   /** Completion tokens per second, from the first token to the last chunk (undefined for one token or a burst under 50 ms). */
   tokensPerSecond: number | undefined;
   usage: UsageNumbers;
+  /** Everything `streamMetrics()` measured. */
+  metrics: StreamMetrics;
   endedWithNewline: boolean;
 }
 
@@ -47,11 +49,9 @@ export async function runChat(endpoint: Endpoint, options: ChatOptions, io: CliI
   let lastText = '';
   const answer = lastValueFrom(
     fromChatCompletion(endpoint.client.streaming, request).pipe(
-      elapsed(scheduler),
       connect((shared) =>
         forkJoin({
           deltas: shared.pipe(
-            map(({ value }) => value),
             contentDeltas(),
             tap((text) => {
               io.stdout.write(text);
@@ -59,16 +59,8 @@ export async function runChat(endpoint: Endpoint, options: ChatOptions, io: CliI
             }),
             reduce((n) => n + 1, 0),
           ),
-          usage: shared.pipe(
-            map(({ value }) => value),
-            usage(request),
-          ),
-          firstTokenMs: shared.pipe(
-            filter(({ value }) => carriesOutput(value)),
-            map(({ elapsed: ms }) => ms),
-            reduce((first: number | undefined, ms) => first ?? ms, undefined),
-          ),
-          totalMs: shared.pipe(reduce((_, { elapsed: ms }) => ms, 0)),
+          usage: shared.pipe(usage(request)),
+          metrics: shared.pipe(streamMetrics({ scheduler, model: options.model })),
         }),
       ),
       untilAborted(io.signal),
@@ -85,25 +77,29 @@ export async function runChat(endpoint: Endpoint, options: ChatOptions, io: CliI
 
   const endedWithNewline = lastText.endsWith('\n');
   if (!endedWithNewline) io.stdout.write('\n');
-  const generationMs = result.firstTokenMs === undefined ? 0 : result.totalMs - result.firstTokenMs;
+  const { metrics } = result;
   const counted = usageNumbers(result.usage, result.usage.estimated);
+  const firstTokenMs = metrics.timeToFirstContent ?? undefined;
   // One token, or all at once (a burst shorter than a rate can be read from: instant timing, a
   // cache): no rate to speak of.
-  const tokensPerSecond =
-    generationMs >= MIN_RATE_WINDOW_MS && counted.completion > 1 ? (counted.completion * 1000) / generationMs : undefined;
+  const window = firstTokenMs === undefined ? 0 : metrics.duration - firstTokenMs;
+  const tokensPerSecond = window >= MIN_RATE_WINDOW_MS && metrics.outputTokensPerSecond !== null ? metrics.outputTokensPerSecond : undefined;
+  const gaps = metrics.gaps;
   const parts = [
     endpoint.kind === 'local' ? '[local server]' : `[${endpoint.baseURL}]`,
-    `time to first token ${result.firstTokenMs === undefined ? '—' : `${seconds(result.firstTokenMs)} s`}`,
+    `time to first token ${firstTokenMs === undefined ? '—' : `${seconds(firstTokenMs)} s`}`,
     `${tokensPerSecond === undefined ? '—' : tokensPerSecond.toFixed(1)} tokens/s`,
-    `total ${seconds(result.totalMs)} s`,
+    ...(gaps === null || tokensPerSecond === undefined ? [] : [`gaps p50 ${gaps.p50.toFixed(0)} ms, p99 ${gaps.p99.toFixed(0)} ms`]),
+    `total ${seconds(metrics.duration)} s`,
     `usage ${formatUsage(counted, counted.estimated ? 'counted locally: the server sent none' : 'from the server')}`,
   ];
   line(io.stderr, parts.join(' · '));
   return {
-    timeToFirstTokenMs: result.firstTokenMs,
-    totalMs: result.totalMs,
+    timeToFirstTokenMs: firstTokenMs,
+    totalMs: metrics.duration,
     tokensPerSecond,
     usage: counted,
+    metrics,
     endedWithNewline,
   };
 }

@@ -3,8 +3,9 @@
  * step, with the toolkit's sources and operators.
  * @internal
  */
-import { asyncScheduler, connect, forkJoin, lastValueFrom, map, reduce, tap, type Observable } from 'rxjs';
+import { asyncScheduler, connect, forkJoin, lastValueFrom, map, tap, type Observable } from 'rxjs';
 import { elapsed } from '../operators/elapsed.js';
+import { streamMetrics, type StreamMetrics } from '../operators/streamMetrics.js';
 import { toChatCompletion } from '../operators/toChatCompletion.js';
 import { usage } from '../operators/usage.js';
 import { fromChatCompletion } from '../sources/fromChatCompletion.js';
@@ -12,7 +13,7 @@ import { estimateUsageFor } from '../tokens/estimateUsage.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam, CompletionUsage } from '../types.js';
 import type { Endpoint } from './endpoint.js';
 import { line, type CliIO, type Writable } from './io.js';
-import { carriesOutput, formatUsage, fromRequest, seconds, untilAborted, usageNumbers, type UsageNumbers } from './streams.js';
+import { formatUsage, fromRequest, seconds, untilAborted, usageNumbers, type UsageNumbers } from './streams.js';
 
 /** The notebook's prompts. */
 export const COUNT_PROMPT = 'Count to 100, with a comma between each number and no newlines. E.g., 1, 2, 3, ...';
@@ -44,6 +45,8 @@ export interface DemoStep {
   usage: UsageNumbers;
   /** Chunks received (0 when not streamed). */
   chunks: number;
+  /** Everything `streamMetrics()` measured, when streamed. */
+  metrics?: StreamMetrics;
 }
 
 /** What `demo --json` prints. */
@@ -74,6 +77,7 @@ const userRequest = (model: string, prompt: string): Request => ({
 interface Streamed {
   completion: ChatCompletion;
   usage: CompletionUsage & { estimated: boolean };
+  metrics: StreamMetrics;
   chunks: number;
   totalMs: number;
   timeToFirstTokenMs: number;
@@ -82,7 +86,8 @@ interface Streamed {
 /**
  * One streamed request, measured: each chunk goes to `onChunk` with its time since the request
  * (`elapsed()`), and one subscription feeds, through `connect`, the rebuilt completion
- * (`toChatCompletion()`), the usage (`usage()`, the server's or counted) and the timings.
+ * (`toChatCompletion()`), the usage (`usage()`, the server's or counted) and the figures
+ * (`streamMetrics()`: time to the first chunk and the first token, duration, rate, gaps).
  */
 function streamRequest(
   endpoint: Endpoint,
@@ -91,9 +96,16 @@ function streamRequest(
   onChunk: (chunk: ChatCompletionChunk, elapsedMs: number) => void,
 ): Promise<Streamed> {
   const scheduler = io.scheduler ?? asyncScheduler;
+  // One reading of the clock per chunk (elapsed()'s), which streamMetrics() reads too: the figures
+  // and the "Message received N seconds after request" lines agree to the millisecond.
+  let stamp = 0;
+  const stamped = { now: (): number => stamp };
   const result: Observable<Streamed> = fromChatCompletion(endpoint.client.streaming, request).pipe(
     elapsed(scheduler),
-    tap(({ value, elapsed: ms }) => onChunk(value, ms)),
+    tap(({ value, elapsed: ms }) => {
+      stamp = ms;
+      onChunk(value, ms);
+    }),
     connect((shared) =>
       forkJoin({
         completion: shared.pipe(
@@ -104,24 +116,19 @@ function streamRequest(
           map(({ value }) => value),
           usage(request),
         ),
-        times: shared.pipe(
-          reduce(
-            (acc, { value, elapsed: ms }) => ({
-              chunks: acc.chunks + 1,
-              totalMs: ms,
-              firstTokenMs: acc.firstTokenMs ?? (carriesOutput(value) ? ms : undefined),
-            }),
-            { chunks: 0, totalMs: 0, firstTokenMs: undefined as number | undefined },
-          ),
+        metrics: shared.pipe(
+          map(({ value }) => value),
+          streamMetrics({ scheduler: stamped, model: request.model }),
         ),
       }),
     ),
-    map(({ completion, usage: counted, times }) => ({
+    map(({ completion, usage: counted, metrics }) => ({
       completion,
       usage: counted,
-      chunks: times.chunks,
-      totalMs: times.totalMs,
-      timeToFirstTokenMs: times.firstTokenMs ?? times.totalMs,
+      metrics,
+      chunks: metrics.chunks,
+      totalMs: metrics.duration,
+      timeToFirstTokenMs: metrics.timeToFirstContent ?? metrics.duration,
     })),
     untilAborted(io.signal),
   );
@@ -146,6 +153,18 @@ function describeChunk(chunk: ChatCompletionChunk): string {
 }
 
 const pad = (text: string, width: number): string => text.padStart(width);
+
+/** One line of a stream's figures: first chunk and token, full response, tokens and rate, gaps. */
+function describeMetrics(metrics: StreamMetrics): string {
+  const time = (ms: number | null): string => (ms === null ? '—' : `${seconds(ms)} s`);
+  const tokens = metrics.completionTokens === null ? '— tokens' : `${metrics.completionTokens} tokens (${metrics.estimated ? 'counted' : 'from the server'})`;
+  const rate = metrics.outputTokensPerSecond === null ? '—' : metrics.outputTokensPerSecond.toFixed(1);
+  const gaps = metrics.gaps === null ? '—' : `p50 ${metrics.gaps.p50.toFixed(0)} ms, p99 ${metrics.gaps.p99.toFixed(0)} ms`;
+  return (
+    `first chunk ${time(metrics.timeToFirstChunk)}, first token ${time(metrics.timeToFirstContent)}, ` +
+    `full response ${time(metrics.duration)}; ${tokens} at ${rate} tokens/s; gaps between chunks ${gaps}`
+  );
+}
 
 /**
  * Runs the three steps against `endpoint`, printing them as the notebook does unless `quiet`.
@@ -208,6 +227,7 @@ export async function runDemo(endpoint: Endpoint, options: DemoOptions, io: CliI
   const reply3 = replyText(streamed3.completion);
   line(out, `Full response received ${seconds(streamed3.totalMs)} seconds after request`);
   line(out, `Full conversation received (rebuilt with toChatCompletion()): ${reply3}`);
+  line(out, `Figures (streamMetrics()): ${describeMetrics(streamed3.metrics)}`);
   line(
     out,
     `Usage: ${formatUsage(
@@ -257,6 +277,7 @@ export async function runDemo(endpoint: Endpoint, options: DemoOptions, io: CliI
     reply: streamed ? replyText(streamed.completion) : fallback!.reply,
     usage: streamed ? usageNumbers(streamed.usage, streamed.usage.estimated) : fallback!.usage,
     chunks: streamed?.chunks ?? 0,
+    ...(streamed ? { metrics: streamed.metrics } : {}),
   });
   return {
     endpoint: { kind: endpoint.kind, baseURL: endpoint.baseURL },

@@ -17,7 +17,7 @@ describe('chat', () => {
     expect(run.errorLines).toHaveLength(1);
     expect(run.errorLines[0]).toMatch(
       new RegExp(
-        `^\\[${server.baseURL.replace(/[.]/g, '\\.')}\\] · time to first token \\d+\\.\\d\\d s · \\d+\\.\\d tokens/s · total \\d+\\.\\d\\d s · ` +
+        `^\\[${server.baseURL.replace(/[.]/g, '\\.')}\\] · time to first token \\d+\\.\\d\\d s · \\d+\\.\\d tokens/s · gaps p50 \\d+ ms, p99 \\d+ ms · total \\d+\\.\\d\\d s · ` +
           'usage \\d+ prompt \\+ 29 completion = \\d+ tokens \\(from the server\\)$',
       ),
     );

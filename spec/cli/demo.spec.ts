@@ -260,6 +260,12 @@ describe('runDemo', () => {
     expect(run.stdout).toMatch(/Usage: \d+ prompt \+ \d+ completion = \d+ tokens \(counted locally with usage\(\): the server sent no usage chunk\)/);
     expect(run.stdout).toContain('Message received 0.02 seconds after request: 1\n');
     expect(run.stdout).toContain('This time streaming did not show the first token sooner (0.02 s vs 0.01 s)');
+    // The figures come from streamMetrics(), on the same clock readings as the lines above.
+    expect(report.steps[2].metrics).toMatchObject({ timeToFirstChunk: 10, timeToFirstContent: 20, duration: 10 * tokens, chunks: tokens });
+    expect(run.stdout).toContain(
+      `Figures (streamMetrics()): first chunk 0.01 s, first token 0.02 s, full response ${(tokens / 100).toFixed(2)} s; ` +
+        `${counted('Count to 3.', '1, 2, 3.').completion} tokens (counted) at`,
+    );
   });
 
   it('should print nothing when quiet', async () => {
