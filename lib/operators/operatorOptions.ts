@@ -7,19 +7,44 @@ import { InvalidInputError } from '../errors.js';
 import { isObject } from '../json.js';
 import { encodingForModel, type EncodingName } from '../tokens/encodingForModel.js';
 
-/** The options object (`{}` for undefined); anything else than an object is an error. @internal */
+/**
+ * The options object (`{}` for undefined); anything else than an object is an error. `caller`
+ * names the operator (`'smooth()'`), or an option that is itself an object
+ * (`'streamMany() options.retry'`, then said as it is).
+ * @internal
+ */
 export function optionsOf<T extends object>(options: unknown, caller: string): Partial<T> {
   if (options === undefined) return {};
-  if (!isObject(options)) throw new InvalidInputError(`${caller} options`, options, 'an object');
+  if (!isObject(options)) throw new InvalidInputError(caller.endsWith(')') ? `${caller} options` : caller, options, 'an object');
   return options as Partial<T>;
 }
 
-/** A number `>= min` (finite unless `infinite`), or `fallback` when undefined. @internal */
-export function numberOption(value: unknown, path: string, fallback: number, min = 0, infinite = false): number {
+/**
+ * A number `>= min` (finite unless `infinite`), or `fallback` when undefined. `unit` names what it
+ * counts in the message (`'ms'`: `a finite number of ms >= 0`).
+ * @internal
+ */
+export function numberOption(value: unknown, path: string, fallback: number, min = 0, infinite = false, unit?: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!infinite && !Number.isFinite(value))) {
-    throw new InvalidInputError(path, value, `a ${infinite ? '' : 'finite '}number >= ${min}`);
+    throw new InvalidInputError(path, value, `a ${infinite ? '' : 'finite '}number ${unit === undefined ? '' : `of ${unit} `}>= ${min}`);
   }
+  return value;
+}
+
+/** A finite number `> 0` (a limit, a rate), or undefined. `unit` as for {@link numberOption}. @internal */
+export function positiveOption(value: unknown, path: string, unit?: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidInputError(path, value, `a finite number ${unit === undefined ? '' : `of ${unit} `}> 0`);
+  }
+  return value;
+}
+
+/** A fraction from 0 to 1, or `fallback` when undefined. @internal */
+export function fractionOption(value: unknown, path: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new InvalidInputError(path, value, 'a number from 0 to 1');
   return value;
 }
 
@@ -57,10 +82,10 @@ export function isScheduler(value: unknown): value is SchedulerLike {
 }
 
 /** A scheduler, or `fallback` when undefined. @internal */
-export function schedulerOption(value: unknown, path: string, fallback: SchedulerLike): SchedulerLike {
+export function schedulerOption<S extends SchedulerLike = SchedulerLike>(value: unknown, path: string, fallback: S): S {
   if (value === undefined) return fallback;
   if (!isScheduler(value)) throw new InvalidInputError(path, value, 'a SchedulerLike (schedule and now)');
-  return value;
+  return value as S;
 }
 
 /** A clock (anything with `now()`), or `fallback` when undefined. @internal */

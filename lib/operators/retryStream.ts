@@ -1,5 +1,5 @@
 import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import { fraction, msOrZero, optionalFunction, optionsObject, schedulerOption, wholeNumber } from './checkOptions.js';
+import { fractionOption, functionOption, integerOption, numberOption, optionsOf, schedulerOption } from './operatorOptions.js';
 import { isRetryableError, retryWait, type Backoff } from './retryRules.js';
 
 /** Options of {@link retryStream}. */
@@ -94,16 +94,16 @@ const WHERE = 'retryStream';
  * after a retryable failure before the first chunk.
  */
 export function retryStream<T>(options: RetryStreamOptions = {}): MonoTypeOperatorFunction<T> {
-  const given = optionsObject(WHERE, options);
-  const count = wholeNumber(WHERE, 'count', given.count, 2, 0);
+  const given = optionsOf<RetryStreamOptions>(options, `${WHERE}()`);
+  const count = (integerOption(given.count, `${WHERE}() options.count`, 0) ?? 2);
   const backoff: Backoff = {
-    delay: msOrZero(WHERE, 'delay', given.delay, 500),
-    maxDelay: msOrZero(WHERE, 'maxDelay', given.maxDelay, 8000),
-    jitter: fraction(WHERE, 'jitter', given.jitter, 0.25),
-    random: optionalFunction<() => number>(WHERE, 'random', given.random) ?? Math.random,
+    delay: numberOption(given.delay, `${WHERE}() options.delay`, 500, 0, false, 'ms'),
+    maxDelay: numberOption(given.maxDelay, `${WHERE}() options.maxDelay`, 8000, 0, false, 'ms'),
+    jitter: fractionOption(given.jitter, `${WHERE}() options.jitter`, 0.25),
+    random: functionOption<() => number>(given.random, `${WHERE}() options.random`) ?? Math.random,
   };
-  const retryOn = optionalFunction<(error: unknown, attempt: number) => boolean>(WHERE, 'retryOn', given.retryOn);
-  const scheduler = schedulerOption<SchedulerLike>(WHERE, given.scheduler, asyncScheduler);
+  const retryOn = functionOption<(error: unknown, attempt: number) => boolean>(given.retryOn, `${WHERE}() options.retryOn`);
+  const scheduler = schedulerOption(given.scheduler, `${WHERE}() options.scheduler`, asyncScheduler);
 
   return (source) =>
     new Observable<T>((subscriber) => {

@@ -21,7 +21,7 @@ import { estimateUsageWhenReady } from '../tokens/estimateUsage.js';
 import { encodingReady, loadEncoding } from '../tokens/loadEncoding.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionSnapshot, ChatCompletionTool } from '../types.js';
 import { Budget } from './budget.js';
-import { fraction, msOrZero, optionalFunction, optionalRate, optionsObject, schedulerOption, wholeNumber } from './checkOptions.js';
+import { fractionOption, functionOption, integerOption, numberOption, optionsOf, positiveOption, schedulerOption } from './operatorOptions.js';
 import { reportUnhandledError } from './reportUnhandledError.js';
 import { httpStatusOf, isRetryableError, retryWait, type Backoff } from './retryRules.js';
 import type { RetryStreamOptions } from './retryStream.js';
@@ -248,7 +248,7 @@ export function streamMany<R extends object = StreamManyRequest>(
   requests: StreamManyInput<R>,
   options: StreamManyOptions<R>,
 ): Observable<StreamManyResult<R>> {
-  const given = optionsObject(WHERE, options);
+  const given = optionsOf<StreamManyOptions<R>>(options, `${WHERE}()`);
   if (typeof requests !== 'object' || requests === null) {
     throw new InvalidInputError(`${WHERE}() requests`, requests, 'an array, an iterable, an async iterable or an Observable of requests');
   }
@@ -263,25 +263,25 @@ export function streamMany<R extends object = StreamManyRequest>(
   if (client !== undefined && typeof (client as { chat?: { completions?: { create?: unknown } } } | null)?.chat?.completions?.create !== 'function') {
     throw new InvalidInputError(`${WHERE}() options.client`, client, 'an openai-shaped client (chat.completions.create)');
   }
-  const sourceOption = optionalFunction<(request: R, index: number) => ObservableInput<ChatCompletionChunk>>(WHERE, 'source', given.source);
+  const sourceOption = functionOption<(request: R, index: number) => ObservableInput<ChatCompletionChunk>>(given.source, `${WHERE}() options.source`);
   if ((client === undefined) === (sourceOption === undefined)) {
     throw new InvalidInputError(`${WHERE}() options.client / options.source`, client ?? sourceOption, 'exactly one of client and source');
   }
-  const maxConcurrency = wholeNumber(WHERE, 'concurrency', given.concurrency, 8, 1);
-  const requestsPerMinute = optionalRate(WHERE, 'requestsPerMinute', given.requestsPerMinute);
-  const tokensPerMinute = optionalRate(WHERE, 'tokensPerMinute', given.tokensPerMinute);
+  const maxConcurrency = (integerOption(given.concurrency, `${WHERE}() options.concurrency`, 1) ?? 8);
+  const requestsPerMinute = positiveOption(given.requestsPerMinute, `${WHERE}() options.requestsPerMinute`);
+  const tokensPerMinute = positiveOption(given.tokensPerMinute, `${WHERE}() options.tokensPerMinute`);
   const ordered = given.ordered === true;
-  const scheduler = schedulerOption<SchedulerLike>(WHERE, given.scheduler, asyncScheduler);
-  const retryGiven = given.retry === false ? { count: 0 } : optionsObject(`${WHERE}: retry`, given.retry);
-  const retryCount = wholeNumber(WHERE, 'retry.count', retryGiven.count, 2, 0);
+  const scheduler = schedulerOption(given.scheduler, `${WHERE}() options.scheduler`, asyncScheduler);
+  const retryGiven = given.retry === false ? { count: 0 } : optionsOf<Omit<RetryStreamOptions, 'scheduler'>>(given.retry, `${WHERE}() options.retry`);
+  const retryCount = (integerOption(retryGiven.count, `${WHERE}() options.retry.count`, 0) ?? 2);
   const backoff: Backoff = {
-    delay: msOrZero(WHERE, 'retry.delay', retryGiven.delay, 500),
-    maxDelay: msOrZero(WHERE, 'retry.maxDelay', retryGiven.maxDelay, 8000),
-    jitter: fraction(WHERE, 'retry.jitter', retryGiven.jitter, 0.25),
-    random: optionalFunction<() => number>(WHERE, 'retry.random', retryGiven.random) ?? Math.random,
+    delay: numberOption(retryGiven.delay, `${WHERE}() options.retry.delay`, 500, 0, false, 'ms'),
+    maxDelay: numberOption(retryGiven.maxDelay, `${WHERE}() options.retry.maxDelay`, 8000, 0, false, 'ms'),
+    jitter: fractionOption(retryGiven.jitter, `${WHERE}() options.retry.jitter`, 0.25),
+    random: functionOption<() => number>(retryGiven.random, `${WHERE}() options.retry.random`) ?? Math.random,
   };
-  const retryOn = optionalFunction<(error: unknown, attempt: number) => boolean>(WHERE, 'retry.retryOn', retryGiven.retryOn);
-  const timeout = given.timeout === undefined ? undefined : { ...optionsObject(`${WHERE}: timeout`, given.timeout), scheduler };
+  const retryOn = functionOption<(error: unknown, attempt: number) => boolean>(retryGiven.retryOn, `${WHERE}() options.retry.retryOn`);
+  const timeout = given.timeout === undefined ? undefined : { ...optionsOf<Omit<StreamTimeoutOptions, 'scheduler'>>(given.timeout, `${WHERE}() options.timeout`), scheduler };
   if (timeout !== undefined) streamTimeout(timeout); // checks the limits now, not per request
   const progressOption = given.progress;
   if (progressOption !== undefined && typeof progressOption !== 'function' && typeof (progressOption as { next?: unknown } | null)?.next !== 'function') {

@@ -1,6 +1,6 @@
 import { asyncScheduler, Observable, type MonoTypeOperatorFunction, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
 import { InvalidInputError, StreamTimeoutError, type StreamTimeoutPhase } from '../errors.js';
-import { optionalMs, optionsObject, schedulerOption } from './checkOptions.js';
+import { optionsOf, positiveOption, schedulerOption } from './operatorOptions.js';
 
 /** Options of {@link streamTimeout}: at least one of `first`, `idle`, `total`. */
 export interface StreamTimeoutOptions {
@@ -88,11 +88,11 @@ const WHERE = 'streamTimeout';
  * `StreamTimeoutError` (after unsubscribing from the source) when a limit runs out.
  */
 export function streamTimeout<T>(options: StreamTimeoutOptions): MonoTypeOperatorFunction<T> {
-  const given = optionsObject(WHERE, options);
-  const idle = optionalMs(WHERE, 'idle', given.idle);
-  const first = optionalMs(WHERE, 'first', given.first) ?? idle;
-  const total = optionalMs(WHERE, 'total', given.total);
-  const scheduler = schedulerOption<SchedulerLike>(WHERE, given.scheduler, asyncScheduler);
+  const given = optionsOf<StreamTimeoutOptions>(options, `${WHERE}()`);
+  const idle = positiveOption(given.idle, `${WHERE}() options.idle`, 'ms');
+  const first = positiveOption(given.first, `${WHERE}() options.first`, 'ms') ?? idle;
+  const total = positiveOption(given.total, `${WHERE}() options.total`, 'ms');
+  const scheduler = schedulerOption(given.scheduler, `${WHERE}() options.scheduler`, asyncScheduler);
   if (first === undefined && total === undefined) {
     throw new InvalidInputError(`${WHERE}() options`, options, 'an object with at least one of first, idle, total');
   }
