@@ -1,6 +1,5 @@
-import { defer, Observable, type OperatorFunction } from 'rxjs';
-import { ChatCompletionAccumulator } from '../accumulation/ChatCompletionAccumulator.js';
-import { withPartial } from '../accumulation/collect.js';
+import type { OperatorFunction } from 'rxjs';
+import { watchMerge } from '../accumulation/collect.js';
 import type { ChoiceState, ToolCallState } from '../accumulation/state.js';
 import { InvalidInputError, ToolCallArgumentsError } from '../errors.js';
 import { isObject } from '../json.js';
@@ -104,66 +103,48 @@ export function toolCallArguments(options: ToolCallArgumentsOptions = {}): Opera
   if (maxDepth !== undefined && !(typeof maxDepth === 'number' && (Number.isSafeInteger(maxDepth) || maxDepth === Infinity) && maxDepth >= 1)) {
     throw new InvalidInputError('toolCallArguments() options.maxDepth', maxDepth, 'a whole number >= 1 (or Infinity)');
   }
-  return (source) =>
-    defer(() => {
-      const accumulator = new ChatCompletionAccumulator();
-      return new Observable<ToolCallProgress>((subscriber) => {
-        /** Each function call's parser, and what it last emitted. */
-        const parsers = new Map<ToolCallState, { parser: PartialJsonParser; choice: ChoiceState; emitted: unknown }>();
-        const fail = (choice: ChoiceState, call: ToolCallState, cause: unknown): void => {
-          subscriber.error(new ToolCallArgumentsError(describe(choice, call), { cause }));
-        };
-        accumulator.onToolCallPiece((choice, call, piece) => {
-          if (subscriber.closed) return;
-          if (call.custom !== undefined || call.type === 'custom') {
-            subscriber.next({ ...identify(choice, call), type: 'custom', input: call.custom?.input ?? '' });
-            return;
-          }
-          let entry = parsers.get(call);
-          if (entry === undefined) {
-            entry = { parser: new PartialJsonParser(maxDepth === undefined ? {} : { maxDepth }), choice, emitted: NOTHING };
-            parsers.set(call, entry);
-          }
-          let changed: boolean;
-          try {
-            changed = entry.parser.push(piece);
-          } catch (error) {
-            fail(choice, call, error);
-            return;
-          }
-          if (changed) subscriber.next({ ...identify(choice, call), type: 'function', partial: (entry.emitted = entry.parser.value) });
-        });
-        return source.subscribe({
-          next(chunk) {
-            if (subscriber.closed) return;
-            try {
-              accumulator.push(chunk);
-            } catch (error) {
-              subscriber.error(error);
-            }
-          },
-          error: (error: unknown) => subscriber.error(error),
-          complete() {
-            for (const [call, entry] of parsers) {
-              if (subscriber.closed) return;
-              let changed: boolean;
-              try {
-                changed = entry.parser.end();
-              } catch (error) {
-                fail(entry.choice, call, error);
-                return;
-              }
-              // The finished value, when the last one emitted was not it (a number at the very end,
-              // containers still shown as views): plain data all through.
-              if (changed || entry.parser.value !== entry.emitted) {
-                subscriber.next({ ...identify(entry.choice, call), type: 'function', partial: entry.parser.value });
-              }
-            }
-            subscriber.complete();
-          },
-        });
-      }).pipe(withPartial(accumulator));
+  return watchMerge<ToolCallProgress>((accumulator, subscriber) => {
+    /** Each function call's parser, and what it last emitted. */
+    const parsers = new Map<ToolCallState, { parser: PartialJsonParser; choice: ChoiceState; emitted: unknown }>();
+    // Called by the merge with each piece it appends (an error thrown here errors the result).
+    accumulator.onToolCallPiece((choice, call, piece) => {
+      if (subscriber.closed) return; // a taker left after an earlier piece of the same chunk
+      if (call.custom !== undefined || call.type === 'custom') {
+        subscriber.next({ ...identify(choice, call), type: 'custom', input: call.custom?.input ?? '' });
+        return;
+      }
+      let entry = parsers.get(call);
+      if (entry === undefined) {
+        entry = { parser: new PartialJsonParser(maxDepth === undefined ? {} : { maxDepth }), choice, emitted: NOTHING };
+        parsers.set(call, entry);
+      }
+      if (parsed(choice, call, () => entry.parser.push(piece))) {
+        subscriber.next({ ...identify(choice, call), type: 'function', partial: (entry.emitted = entry.parser.value) });
+      }
     });
+    return {
+      completed() {
+        for (const [call, entry] of parsers) {
+          if (subscriber.closed) return;
+          const changed = parsed(entry.choice, call, () => entry.parser.end());
+          // The finished value, when the last one emitted was not it (a number at the very end,
+          // containers still shown as views): plain data all through.
+          if (changed || entry.parser.value !== entry.emitted) {
+            subscriber.next({ ...identify(entry.choice, call), type: 'function', partial: entry.parser.value });
+          }
+        }
+      },
+    };
+  });
+}
+
+/** What the parser step returns, its error as the call's `ToolCallArgumentsError`. */
+function parsed(choice: ChoiceState, call: ToolCallState, step: () => boolean): boolean {
+  try {
+    return step();
+  } catch (cause) {
+    throw new ToolCallArgumentsError(describe(choice, call), { cause });
+  }
 }
 
 /** Before the first emission of a call. */

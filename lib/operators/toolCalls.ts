@@ -1,6 +1,6 @@
-import { defer, Observable, type OperatorFunction } from 'rxjs';
-import { ChatCompletionAccumulator } from '../accumulation/ChatCompletionAccumulator.js';
-import { withPartial } from '../accumulation/collect.js';
+import type { OperatorFunction } from 'rxjs';
+import type { ChatCompletionAccumulator } from '../accumulation/ChatCompletionAccumulator.js';
+import { watchMerge } from '../accumulation/collect.js';
 import { finalToolCall } from '../accumulation/finalise.js';
 import type { ChoiceState, ToolCallState } from '../accumulation/state.js';
 import { InvalidInputError, ToolCallArgumentsError } from '../errors.js';
@@ -130,40 +130,13 @@ export function toolCalls(options: ToolCallsOptions = {}): OperatorFunction<Chat
   if (!isObject(options)) throw new InvalidInputError('toolCalls() options', options, 'an object');
   const parse = options.parse;
   if (parse !== undefined && typeof parse !== 'boolean') throw new InvalidInputError('toolCalls() options.parse', parse, 'a boolean');
-  return (source) =>
-    defer(() => {
-      const accumulator = new ChatCompletionAccumulator();
-      return new Observable<CompletedToolCall>((subscriber) => {
-        const watcher = new CallWatcher(accumulator, parse !== false, (call) => {
-          subscriber.next(call);
-          return !subscriber.closed;
-        });
-        return source.subscribe({
-          next(chunk) {
-            // A synchronous source goes on emitting until `subscribe` returns, even once the
-            // subscriber left: do no work for it.
-            if (subscriber.closed) return;
-            try {
-              accumulator.push(chunk);
-              watcher.chunkMerged(chunk);
-            } catch (error) {
-              subscriber.error(error);
-            }
-          },
-          error: (error: unknown) => subscriber.error(error),
-          complete() {
-            if (subscriber.closed) return;
-            try {
-              watcher.flushAll();
-            } catch (error) {
-              subscriber.error(error);
-              return;
-            }
-            subscriber.complete();
-          },
-        });
-      }).pipe(withPartial(accumulator));
+  return watchMerge<CompletedToolCall>((accumulator, subscriber) => {
+    const watcher = new CallWatcher(accumulator, parse !== false, (call) => {
+      subscriber.next(call);
+      return !subscriber.closed;
     });
+    return { merged: (chunk) => watcher.chunkMerged(chunk), completed: () => watcher.flushAll() };
+  });
 }
 
 /** One choice's calls as the watcher knows them. */
