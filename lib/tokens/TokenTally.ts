@@ -138,13 +138,14 @@ export class TokenTally {
         return;
       }
     }
-    this.splitLength += tail.length; // read by the pattern
-    const last = previous.kind === 'pieces' ? previous.last : previous.kind === 'longRun' ? previous.piece : undefined;
-    this.countPieces(tail, counts, last);
-    const blank = startBlank(this.encoder, this.tail, this.longPiece);
-    if (blank !== undefined) {
-      this.state = { kind: 'blank', blank };
-      this.total = this.committed + blankTokens(blank);
+    this.countPieces(tail, counts, previous);
+    // A long tail of white space with a line break is counted without the pattern from now on.
+    if (this.tail.length >= this.longPiece) {
+      const blank = startBlank(this.encoder, this.tail, this.longPiece);
+      if (blank !== undefined) {
+        this.state = { kind: 'blank', blank };
+        this.total = this.committed + blankTokens(blank);
+      }
     }
   }
 
@@ -192,8 +193,10 @@ export class TokenTally {
     return this.encoder.countPiece(piece ?? tail.slice(start, end));
   }
 
-  /** Splits `tail` with the pattern: commits its final pieces, counts the others (resuming `previous`, the last split's long piece). */
-  private countPieces(tail: string, counts: readonly number[], previous: GrowingPiece | undefined): void {
+  /** Splits `tail` with the pattern: commits its final pieces, counts the others (resuming the long piece `state` kept). */
+  private countPieces(tail: string, counts: readonly number[], state: TailState): void {
+    this.splitLength += tail.length; // read by the pattern
+    const previous = state.kind === 'pieces' ? state.last : state.kind === 'longRun' ? state.piece : undefined;
     const encoder = this.encoder;
     const longPiece = this.longPiece;
     const pieces = this.pieces;
