@@ -38,6 +38,8 @@ export class BytePairEncoder {
   private readonly memo = new Map<string, readonly number[]>();
   /** Token counts of recent short pieces, by their text (see `countPiece`). */
   private readonly counts = new Map<string, number>();
+  /** Token counts of two-byte ASCII pieces, by `first << 7 | second` (0: not seen yet). */
+  private readonly pairs = new Uint8Array(16384);
   /** The longest token, in bytes: longer pairs need no lookup. */
   readonly maxTokenBytes: number;
   /** js-tiktoken's pre-split pattern for this encoding, flags `gu`. */
@@ -115,6 +117,17 @@ export class BytePairEncoder {
    * the processor's cache, not a UTF-8 conversion and a lookup among the encoding's ranks.
    */
   countPiece(piece: string): number {
+    if (piece.length === 2) {
+      const first = piece.charCodeAt(0);
+      const second = piece.charCodeAt(1);
+      if ((first | second) < 128) {
+        const pair = (first << 7) | second;
+        // Two ASCII bytes: one token when they are one, else two (every byte is a token).
+        let tokens = this.pairs[pair] as number;
+        if (tokens === 0) this.pairs[pair] = tokens = this.ranks.has(piece) ? 1 : 2;
+        return tokens;
+      }
+    }
     if (piece.length > COUNT_MEMO_LENGTH) return this.tokenStarts(toBinary(piece)).length;
     const counts = this.counts;
     let tokens = counts.get(piece);

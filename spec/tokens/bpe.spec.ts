@@ -94,6 +94,23 @@ describe('bpe', () => {
       expect(encoder.count('!! ')).toBe(0);
     });
 
+    it('should count every two-byte ASCII piece as its merge does, from its pair table too', () => {
+      for (const name of ['o200k_base', 'cl100k_base'] as const) {
+        const encoder = encoderFor(name);
+        for (const pass of ['fills the table', 'reads it']) {
+          const wrong: string[] = [];
+          for (let pair = 0; pair < 16384; pair++) {
+            const piece = String.fromCharCode(pair >> 7, pair & 127);
+            if (encoder.countPiece(piece) !== mergeSmall(piece, encoder).length) wrong.push(JSON.stringify(piece));
+          }
+          expect({ name, pass, wrong }).toEqual({ name, pass, wrong: [] });
+        }
+        // Not ASCII: not from the table ('é' is two bytes, 'aé' three).
+        expect(encoder.countPiece('aé')).toBe(encoder.tokenStarts(toBinary('aé')).length);
+        expect(encoder.countPiece('\u0080a')).toBe(encoder.tokenStarts(toBinary('\u0080a')).length);
+      }
+    });
+
     it('should give the same count for a piece from its memo as from a fresh merge', () => {
       const encoder = encoderFor('o200k_base');
       const piece = ` memoised${Math.random().toString(36).slice(2)}`;

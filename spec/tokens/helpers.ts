@@ -44,21 +44,24 @@ export const FRAGMENTS = [
   '\ud83d', '\udc4b',
 ] as const;
 
-/** Texts made of {@link FRAGMENTS}. */
-export const fragmentText = (maxLength = 30): fc.Arbitrary<string> =>
-  fc.array(fc.constantFrom(...FRAGMENTS), { maxLength }).map((parts) => parts.join(''));
+/**
+ * Texts made of {@link FRAGMENTS}. `size` is fast-check's: by default (`'small'`) a text has about
+ * 10 parts at most, whatever `maxLength` says; `'medium'` or `'large'` let it reach `maxLength`.
+ */
+export const fragmentText = (maxLength = 30, size?: fc.SizeForArbitrary): fc.Arbitrary<string> =>
+  fc.array(fc.constantFrom(...FRAGMENTS), { maxLength, size }).map((parts) => parts.join(''));
 
 /** Any UTF-16 code units, lone surrogates included. */
-export const codeUnitText = (maxLength = 30): fc.Arbitrary<string> =>
-  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)), maxLength });
+export const codeUnitText = (maxLength = 30, size?: fc.SizeForArbitrary): fc.Arbitrary<string> =>
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)), maxLength, size });
 
-/** Texts of every kind: fragments, any code points, graphemes, code units. */
-export const anyText = (maxLength = 30): fc.Arbitrary<string> =>
+/** Texts of every kind: fragments, any code points, graphemes, code units (`size` as for {@link fragmentText}). */
+export const anyText = (maxLength = 30, size?: fc.SizeForArbitrary): fc.Arbitrary<string> =>
   fc.oneof(
-    { weight: 4, arbitrary: fragmentText(maxLength) },
-    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength }) },
-    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength }) },
-    { weight: 1, arbitrary: codeUnitText(maxLength) },
+    { weight: 4, arbitrary: fragmentText(maxLength, size) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength, size }) },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength, size }) },
+    { weight: 1, arbitrary: codeUnitText(maxLength, size) },
   );
 
 /** "1, 2, 3, ..., 99, 100." as the classic streaming notebook's model replied. */
