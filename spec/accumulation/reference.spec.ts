@@ -38,7 +38,9 @@ const rawToolCall = fc.record(
   { requiredKeys: ['index', 'id', 'type', 'name', 'text', 'extra'] },
 );
 
-function toolCallDelta(choiceIndex: number, raw: fc.RecordValue<typeof rawToolCall>): Json {
+type RawToolCall = typeof rawToolCall extends fc.Arbitrary<infer T> ? T : never;
+
+function toolCallDelta(choiceIndex: number, raw: RawToolCall): Json {
   const custom = choiceIndex > 0 && raw.index % 2 === 1;
   const call: Json = { index: raw.index };
   if (raw.id !== undefined) call['id'] = choiceIndex === 0 || raw.id === '' ? raw.id : `call_${raw.index}`;
@@ -76,7 +78,9 @@ const rawChoice = fc.record(
   { requiredKeys: ['index', 'delta'] },
 );
 
-function choiceOf(raw: fc.RecordValue<typeof rawChoice>): Json {
+type RawChoice = typeof rawChoice extends fc.Arbitrary<infer T> ? T : never;
+
+function choiceOf(raw: RawChoice): Json {
   const { delta, ...rest } = raw;
   if (delta === null) return { ...rest, delta: null };
   const { tool_calls: calls, ...fields } = delta;
