@@ -78,7 +78,7 @@ function asInput(pieces: ReadonlyArray<Uint8Array | string>, form: Form, status 
 /** A valid stream of the kinds the API sends: text, n > 1, a tool call, usage, the classic format. */
 const validStream = fc
   .record({
-    text: fc.string({ unit: 'grapheme', maxLength: 40 }),
+    text: fc.string({ unit: 'grapheme', maxLength: 40, size: 'large' }),
     n: fc.integer({ min: 1, max: 2 }),
     tool: fc.boolean(),
     includeUsage: fc.boolean(),
@@ -162,13 +162,13 @@ describe('fromSSE fuzzing', () => {
 
   it('should end, never throw, and raise only ChatStreamErrors on arbitrary text in string pieces', async () => {
     const line = fc.oneof(
-      fc.string({ unit: 'grapheme', maxLength: 30 }),
-      fc.string({ maxLength: 30 }).map((text) => `data: ${text}\n`),
+      fc.string({ unit: 'grapheme', maxLength: 30, size: 'large' }),
+      fc.string({ maxLength: 30, size: 'large' }).map((text) => `data: ${text}\n`),
       fc.jsonValue({ maxDepth: 3 }).map((value) => `data: ${JSON.stringify(value)}\n\n`),
       fc.constantFrom('\n', '\r\n', 'data: [DONE]\n\n', 'event: error\n', ': ping\n\n', 'retry: 5\n', 'id: 3\n'),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(line, { maxLength: 12 }), fc.boolean(), async (pieces, requireDone) => {
+      fc.asyncProperty(fc.array(line, { maxLength: 12, size: 'large' }), fc.boolean(), async (pieces, requireDone) => {
         expectWellBehaved(await run(asInput(pieces, 'async-iterable'), requireDone));
       }),
       { numRuns: 300 },
