@@ -152,12 +152,15 @@ function expectWellBehaved(outcome: Outcome): void {
 
 describe('fromSSE fuzzing', () => {
   it('should end, never throw, and raise only ChatStreamErrors on arbitrary bytes cut anywhere', async () => {
+    let long = 0; // inputs of more than 100 bytes: fast-check's default size would stop at 10
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.array(fc.nat(), { maxLength: 10 }), form, fc.boolean(), async (bytes, points, how, requireDone) => {
+      fc.asyncProperty(fc.uint8Array({ maxLength: 600, size: 'large' }), fc.array(fc.nat(), { maxLength: 10 }), form, fc.boolean(), async (bytes, points, how, requireDone) => {
+        if (bytes.length > 100) long++;
         expectWellBehaved(await run(asInput(cut(bytes, points), how), requireDone));
       }),
       { numRuns: 300 },
     );
+    expect(long).toBeGreaterThan(30);
   });
 
   it('should end, never throw, and raise only ChatStreamErrors on arbitrary text in string pieces', async () => {
@@ -205,7 +208,7 @@ describe('fromSSE fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(fc.integer({ min: 400, max: 599 }), fc.constantFrom(300, 301, 302, 303, 307, 308)),
-        fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.jsonValue({ maxDepth: 3 }).map((value) => encoder.encode(JSON.stringify({ error: value })))),
+        fc.oneof(fc.uint8Array({ maxLength: 200, size: 'large' }), fc.jsonValue({ maxDepth: 3 }).map((value) => encoder.encode(JSON.stringify({ error: value })))),
         fc.constantFrom<Form>('response', 'factory'),
         async (status, body, how) => {
           expectWellBehaved(await run(asInput([body], how, status), true));
