@@ -83,7 +83,10 @@ export interface GroupResult {
   rounds: number;
   clock: Clock;
   work?: { amount: number; unit: string };
-  /** Every contender's result was compared equal to the reference's before anything was timed. */
+  /**
+   * Every contender's result was compared equal to the reference's, before anything was timed and
+   * again for the last timed run (a mismatch throws a `BenchMismatchError`: no result is made).
+   */
   checked: boolean;
   contenders: ContenderResult[];
   note?: string;
@@ -147,15 +150,24 @@ function referenceOf(group: Group): string {
  * @return The checked values, by contender.
  */
 export async function checkGroup(group: Group): Promise<Map<string, unknown>> {
+  const results = new Map<string, unknown>();
+  for (const contender of group.contenders) results.set(contender.name, await contender.run());
+  return compareResults(group, results);
+}
+
+/**
+ * Throws a `BenchMismatchError` unless every contender's result (as its `check` projects it)
+ * equals the reference's. @return The compared values, by contender, the reference first.
+ */
+function compareResults(group: Group, results: ReadonlyMap<string, unknown>): Map<string, unknown> {
   const reference = referenceOf(group);
   const ordered = [...group.contenders].sort((a, b) => (a.name === reference ? -1 : b.name === reference ? 1 : 0));
-  const results: Array<{ name: string; value: unknown }> = [];
-  for (const contender of ordered) {
-    const result = await contender.run();
-    results.push({ name: contender.name, value: contender.check ? contender.check(result) : result });
-  }
-  assertSameResults(group.id, results);
-  return new Map(results.map((r) => [r.name, r.value]));
+  const values = ordered.map((contender) => {
+    const result = results.get(contender.name);
+    return { name: contender.name, value: contender.check ? contender.check(result) : result };
+  });
+  assertSameResults(group.id, values);
+  return new Map(values.map((r) => [r.name, r.value]));
 }
 
 /** Checks, warms up and times one group. */
@@ -165,7 +177,7 @@ export async function timeGroup(group: Group, options: TimingOptions): Promise<G
   const warmup = group.warmup ?? options.warmup;
   const reference = referenceOf(group);
   log(`  ${group.id}: checking ${group.contenders.length} contenders compute the same…`);
-  await checkGroup(group);
+  const checkedBefore = await checkGroup(group);
   for (let w = 0; w < warmup; w++) {
     for (const contender of group.contenders) await contender.run();
   }
@@ -174,6 +186,8 @@ export async function timeGroup(group: Group, options: TimingOptions): Promise<G
   const cpuSamples = new Map<string, number[]>(group.contenders.map((c) => [c.name, []]));
   const metrics = new Map<string, Array<Record<string, number>>>(group.contenders.map((c) => [c.name, []]));
   const count = group.contenders.length;
+  /** Each contender's result of its last timed run: compared again once the timing is over. */
+  const lastResults = new Map<string, unknown>();
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < count; k++) {
       const contender = group.contenders[(round + k) % count]!;
@@ -183,12 +197,17 @@ export async function timeGroup(group: Group, options: TimingOptions): Promise<G
       const result = await contender.run();
       const time = performance.now() - start;
       const cpu = process.cpuUsage(cpuStart);
+      lastResults.set(contender.name, result);
       samples.get(contender.name)!.push(time);
       cpuSamples.get(contender.name)!.push((cpu.user + cpu.system) / 1000);
       if (contender.metrics) metrics.get(contender.name)!.push(contender.metrics(result));
     }
     log(`  ${group.id}: round ${round + 1}/${rounds}`);
   }
+  // The timed runs computed the same too (a contender that only gets it right once would pass the
+  // first check); outside the timing.
+  const checkedAfter = rounds > 0 ? compareResults(group, lastResults) : checkedBefore;
+  const checked = group.contenders.every((contender) => checkedBefore.has(contender.name) && checkedAfter.has(contender.name));
   const chosen = clock === 'cpu' ? cpuSamples : samples;
   const referenceMedian = median(chosen.get(reference)!);
   return {
@@ -198,7 +217,7 @@ export async function timeGroup(group: Group, options: TimingOptions): Promise<G
     reference,
     rounds,
     clock,
-    checked: true,
+    checked,
     ...(group.work ? { work: group.work } : {}),
     ...(group.note ? { note: group.note } : {}),
     contenders: group.contenders.map((contender): ContenderResult => {

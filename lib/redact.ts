@@ -53,10 +53,12 @@ const TRUNCATED = '[Truncated]';
 
 /**
  * A copy of a value with every string in it redacted (see {@link redactSecrets}): plain objects
- * and arrays are copied (an object as its own enumerable properties, the value of a key such as
+ * and arrays are copied (an object as its own enumerable properties, its keys redacted like
+ * strings, the value of a key such as
  * `authorization` or `apiKey` replaced by `***` whole), other values are kept. Bounded: 8 levels,
  * 1,000 values (the rest replaced by `'[Truncated]'`), 10,000 characters a string and 64 KiB of
- * text in all (redacted, then cut); a cycle becomes `'[Circular]'`, a property that throws when
+ * text in all (redacted, then cut); a cycle becomes `'[Circular]'` (only a true cycle: an
+ * object reached twice through different branches is copied twice), a property that throws when
  * read is left out. Never throws. Used on the server's error bodies before an error keeps them, so
  * a body of megabytes costs no more than 64 KiB.
  * @internal
@@ -127,7 +129,7 @@ function copyRedacted(value: unknown, depth: number, ancestors: Set<object>, bud
         continue;
       }
       const secret = SECRET_KEY.test(key) && item !== null && item !== undefined;
-      define(copy, redactSecrets(key), secret ? '***' : copyRedacted(item, depth + 1, ancestors, budget));
+      define(copy, copyKey(copy, key), secret ? '***' : copyRedacted(item, depth + 1, ancestors, budget));
     }
     return copy;
   } catch {
@@ -136,6 +138,19 @@ function copyRedacted(value: unknown, depth: number, ancestors: Set<object>, bud
   } finally {
     ancestors.delete(value);
   }
+}
+
+/**
+ * The name a key gets in the copy: redacted like a value (a key may be a credential, as in
+ * `{ "sk-proj-…": … }`). Two keys that redact to the same name both stay: the later one gets a
+ * number (`sk-*** (2)`), so no value is lost to another's name.
+ */
+function copyKey(copy: Record<string, unknown>, key: string): string {
+  const name = redactSecrets(key);
+  if (!Object.prototype.hasOwnProperty.call(copy, name)) return name;
+  let n = 2;
+  while (Object.prototype.hasOwnProperty.call(copy, `${name} (${n})`)) n++;
+  return `${name} (${n})`;
 }
 
 /** Sets an own enumerable property, even one named `__proto__` (as `JSON.parse` makes them). */

@@ -216,3 +216,128 @@ describe('redactErrorInPlace', () => {
     expect(redactErrorInPlace(null)).toBe(null);
   });
 });
+
+describe('redactValue: keys, shared objects and bounds', () => {
+  it('should redact an object key that looks like a key, keeping both values when two keys redact alike', () => {
+    const copy = redactValue({ 'sk-proj-abcdefGHIJ1234': { note: 'x' }, nested: { 'Bearer abcdef123': 2 } });
+    expect(copy).toStrictEqual({ 'sk-***': { note: 'x' }, nested: { 'Bearer ***': 2 } });
+    expect(JSON.stringify(copy)).not.toContain('sk-proj');
+
+    const twins = redactValue({ 'sk-proj-aaaaaaaa': 1, 'sk-proj-bbbbbbbb': 2, 'sk-***': 3, 'sk-proj-cccccccc': 4 });
+    expect(twins).toStrictEqual({ 'sk-***': 1, 'sk-*** (2)': 2, 'sk-*** (3)': 3, 'sk-*** (4)': 4 });
+  });
+
+  it('should copy a shared sub-object wherever it appears, and mark only a true cycle', () => {
+    const shared = { note: 'Bearer abcdef123', list: [1, 2] };
+    const body = { a: shared, b: { again: shared }, c: [shared, [shared]] };
+    const copy = redactValue(body) as { a: unknown; b: { again: unknown }; c: [unknown, [unknown]] };
+    const expected = { note: 'Bearer ***', list: [1, 2] };
+    expect(copy).toStrictEqual({ a: expected, b: { again: expected }, c: [expected, [expected]] });
+    expect(JSON.stringify(copy)).not.toContain('[Circular]');
+
+    const node: Record<string, unknown> = { name: 'n' };
+    node['children'] = [{ parent: node }, shared];
+    expect(redactValue(node)).toStrictEqual({ name: 'n', children: [{ parent: '[Circular]' }, expected] });
+  });
+
+  it('should make writable, configurable, enumerable plain copies, leaving out what throws', () => {
+    const copy = redactValue({ a: 'x', apiKey: undefined }) as Record<string, unknown>;
+    expect(Object.getOwnPropertyDescriptor(copy, 'a')).toEqual({ value: 'x', writable: true, enumerable: true, configurable: true });
+    expect('apiKey' in copy && copy['apiKey'] === undefined).toBe(true); // an absent credential is not shown as one
+    const throwing = Object.defineProperty({ ok: 1 }, 'bad', {
+      enumerable: true,
+      get() {
+        throw new Error('no');
+      },
+    });
+    expect(Object.keys(redactValue(throwing) as object)).toEqual(['ok']);
+  });
+
+  it('should cut at the limits exactly: 1,000 values, 8 levels of objects, 64 KiB of text', () => {
+    const thousand = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, i]));
+    expect(Object.keys(redactValue(thousand) as object)).toHaveLength(1000);
+    const more = redactValue({ ...thousand, last: 1 }) as Record<string, unknown>;
+    expect(Object.keys(more)).toHaveLength(1001);
+    expect(more['…']).toBe('[Truncated]');
+    expect(more['last']).toBeUndefined();
+
+    let deep: unknown = 'end';
+    for (let i = 0; i < 10; i++) deep = { d: deep };
+    expect(JSON.stringify(redactValue(deep))).toBe(`${'{"d":'.repeat(8)}"[Truncated]"${'}'.repeat(8)}`);
+    let eight: unknown = 'end';
+    for (let i = 0; i < 8; i++) eight = { d: eight };
+    expect(JSON.stringify(redactValue(eight))).toBe(`${'{"d":'.repeat(8)}"end"${'}'.repeat(8)}`);
+
+    // Exactly 64 KiB of text: the budget is spent, the next string is truncated, an empty one too.
+    const exact = redactValue(['w'.repeat(10_000), 'w'.repeat(10_000), 'w'.repeat(10_000), 'w'.repeat(10_000), 'w'.repeat(10_000), 'w'.repeat(10_000), 'w'.repeat(64 * 1024 - 60_000), '', 'x']) as string[];
+    expect(exact.slice(0, 7).every((text) => !text.endsWith('…'))).toBe(true);
+    expect(exact.slice(7)).toEqual(['[Truncated]', '[Truncated]']);
+  });
+});
+
+describe('redactAndCut and redactSecrets: edges', () => {
+  it('should keep the gap after Bearer as it came (one space for white space)', () => {
+    expect(redactSecrets('Bearer\tabcdef')).toBe('Bearer ***');
+    expect(redactSecrets('Bearer \n abcdef')).toBe('Bearer ***');
+    expect(redactSecrets('Bearer%20abcdef')).toBe('Bearer%20***');
+    expect(redactSecrets('Bearer+abcdef')).toBe('Bearer+***');
+  });
+
+  it('should mask the whole value of exactly the credential keys', () => {
+    expect(redactValue({ authorizationHint: 'visible', 'x-access-token': 't', access_token: 't', accessXtoken: 'visible', 'api-key': 'k' })).toStrictEqual({
+      authorizationHint: 'visible',
+      'x-access-token': '***',
+      access_token: '***',
+      accessXtoken: 'visible',
+      'api-key': '***',
+    });
+  });
+
+  it('should add no ellipsis to a text of exactly the limit, and cut one over it', () => {
+    expect(redactAndCut('a'.repeat(10), 10)).toBe('a'.repeat(10));
+    expect(redactAndCut('a'.repeat(11), 10)).toBe(`${'a'.repeat(10)}…`);
+    // The first cut is at 2 × limit + 4096: a text of exactly that length is read whole.
+    const bound = 2 * 10 + 4096;
+    expect(redactAndCut(`${' '.repeat(bound - 1)}x`, 10)).toBe(`${' '.repeat(10)}…`);
+    const whole = `${' '.repeat(bound - 20)}sk-proj-abcdefghijklmn`.slice(0, bound);
+    expect(redactSecrets(whole).endsWith('sk-***')).toBe(true);
+  });
+
+  it('should drop the run of key characters a first cut ends in, and only that run', () => {
+    // limit 20: the first cut is at 2 × 20 + 4096 = 4136 characters. The text before it shrinks
+    // when redacted, so what the first cut kept comes within the limit: a key split there must
+    // not show its first characters ('sk-pr'), and the space before it stays.
+    const bound = 2 * 20 + 4096;
+    const before = `sk-${'a'.repeat(bound - 3 - 6)}`;
+    const text = `${before} sk-proj-abcdefghijklmnop and more`;
+    expect(text.slice(0, bound).endsWith(' sk-pr')).toBe(true);
+    expect(redactAndCut(text, 20)).toBe('sk-*** …');
+  });
+});
+
+describe('redactErrorInPlace: every field', () => {
+  it('should redact the message even when it is not an own enumerable field, and leave other values', () => {
+    const error = new Error('key sk-proj-abcdef123456');
+    Object.defineProperty(error, 'stack', { value: 'no key here', writable: true, enumerable: false, configurable: true });
+    redactErrorInPlace(error);
+    expect(error.message).toBe('key sk-***');
+    expect(error.stack).toBe('no key here');
+
+    const body = { note: 'sk-proj-abcdef123456' };
+    const other = Object.assign(new Error('x'), { count: 3, list: ['sk-proj-abcdef123456'], error: body, headers: { plain: 'sk-proj-abcdef123456' } });
+    redactErrorInPlace(other);
+    expect(other.count).toBe(3);
+    expect(other.list).toEqual(['sk-proj-abcdef123456']); // only `error`, `headers` and strings are read
+    expect(other.error).toEqual({ note: 'sk-***' });
+    expect(other.error).not.toBe(body);
+    expect(other.headers).toEqual({ plain: 'sk-proj-abcdef123456' }); // not a Headers: left as it is
+  });
+
+  it('should keep the same Headers object when nothing in it needed redacting', () => {
+    const headers = new Headers({ 'content-type': 'application/json' });
+    const error = Object.assign(new Error('x'), { headers, error: null });
+    redactErrorInPlace(error);
+    expect(error.headers).toBe(headers);
+    expect(error.error).toBeNull();
+  });
+});

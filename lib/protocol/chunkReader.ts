@@ -106,7 +106,8 @@ export class ChatChunkReader {
       for (const choice of chunk.choices as unknown[]) {
         const { index, finish_reason } = (choice ?? {}) as { index?: unknown; finish_reason?: unknown };
         if (typeof index !== 'number') continue;
-        if (finish_reason != null) this.choices.set(index, true);
+        // A reason is a non-empty string: '' is no finish, as in the merge.
+        if (typeof finish_reason === 'string' && finish_reason !== '') this.choices.set(index, true);
         else if (!this.choices.has(index)) this.choices.set(index, false);
       }
     }

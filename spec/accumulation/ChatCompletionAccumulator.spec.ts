@@ -737,6 +737,25 @@ describe('ChatCompletionAccumulator', () => {
       expect((error as Error).message).toBe('The stream completed, but choice 1 never got a finish_reason');
       expect(json((error as IncompleteStreamError).partial)?.choices.map((c) => c.message.content)).toEqual(['done', 'cut']);
     });
+
+    it("should take finish_reason '' for no finish: the choice stays unfinished, and '' never clears a reason", () => {
+      const only = merge(chunk([delta({ content: 'a' }, { finish_reason: '' })]));
+      expect(only.snapshot().choices[0]?.finish_reason).toBeNull();
+      expect(() => only.toChatCompletion()).toThrow(expect.objectContaining({ name: 'IncompleteStreamError', reason: 'unfinished-choice' }));
+      const lenient = only.toChatCompletion(true) as { choices: Array<{ finish_reason: unknown }>; incomplete?: unknown };
+      expect(lenient.choices[0]?.finish_reason).toBeNull();
+      expect(lenient.incomplete).toEqual({ reason: 'unfinished-choice', choices: [0] });
+
+      // After a reason, '' (with another field, so the full merge reads it) changes nothing.
+      const after = merge(chunk([delta({ content: 'a' }, { finish_reason: 'stop' })]));
+      const before = after.snapshot();
+      after.push(chunk([delta({}, { finish_reason: '' })]));
+      after.push(chunk([delta({}, { finish_reason: '', content_filter_results: {} })]));
+      after.push(chunk([delta({}, { finish_reason: null, content_filter_results: null })]));
+      expect(after.snapshot().choices[0]?.finish_reason).toBe('stop');
+      expect(after.toChatCompletion().choices[0]?.finish_reason).toBe('stop');
+      expect(before.choices[0]?.finish_reason).toBe('stop');
+    });
   });
 
   describe('snapshot', () => {

@@ -27,19 +27,24 @@ describe('PersistentVector', () => {
   });
 
   it('should behave as a copied array for any sequence of appends and replacements, keeping every version', () => {
-    const op = fc.record({ at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), value: fc.integer() });
+    // Three appends in four ops: a uniform pick of 0 ..= size would append ever more rarely, and the
+    // vector would stay within one node.
+    const op = fc.record({ append: fc.nat(3).map((n) => n > 0), at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), value: fc.integer() });
+    // The vector must grow past one 32-wide node, and past two levels (32 × 32), in some runs.
+    let sizes: number[] = [];
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 1200 }), (ops) => {
+      fc.property(fc.array(op, { maxLength: 2000, size: 'xlarge' }), (ops) => {
         let vector = PersistentVector.empty<number>();
         let model: number[] = [];
         const versions: [PersistentVector<number>, number[]][] = [];
-        for (const { at, value } of ops) {
-          const index = Math.floor(at * (model.length + 1)); // 0 ..= size: replace or append
+        for (const { append, at, value } of ops) {
+          const index = append ? model.length : Math.floor(at * model.length); // append, or replace (append when empty)
           vector = vector.set(index, value);
           model = model.slice();
           model[index] = value;
           versions.push([vector, model]);
         }
+        sizes.push(model.length);
         for (const [v, m] of versions.filter((_, i) => i % 97 === 0 || i === versions.length - 1)) {
           expect(v.size).toBe(m.length);
           expect(v.toArray()).toEqual(m);
@@ -48,6 +53,9 @@ describe('PersistentVector', () => {
       }),
       { numRuns: 40 },
     );
+    expect(sizes.filter((size) => size > 32).length).toBeGreaterThan(10);
+    expect(sizes.some((size) => size > 32 * 32)).toBe(true);
+    sizes = [];
   });
 
   it('should grow past one and two levels of nodes', () => {

@@ -42,7 +42,8 @@ const choice = fc.record(
   {
     index: fc.nat({ max: 2 }),
     delta,
-    finish_reason: fc.constantFrom(null, null, null, 'stop', 'length'),
+    // '' is no finish (docs/accumulation.md); a null after a finish, with the other fields, takes the full merge.
+    finish_reason: fc.constantFrom(null, null, null, 'stop', 'length', ''),
     logprobs: fc.option(fc.record({ content: tokens, refusal: tokens }), { nil: null, freq: 2 }),
     content_filter_results: fc.constantFrom({}, { hate: { filtered: false } }, null),
   },
@@ -64,7 +65,7 @@ const chunk = fc.record(
   { requiredKeys: ['choices'] },
 ) as fc.Arbitrary<unknown> as fc.Arbitrary<ChatCompletionChunk>;
 
-const stream = fc.array(chunk, { maxLength: 60 });
+const stream = fc.array(chunk, { maxLength: 60, size: 'large' });
 
 /** The stream plus a last chunk that finishes every choice seen, so that it finalises. */
 function finished(chunks: ChatCompletionChunk[]): ChatCompletionChunk[] {
@@ -185,8 +186,15 @@ function canonical(value: unknown): unknown {
 
 describe('accumulation properties', () => {
   it('should make snapshot k equal a fresh merge of the first k chunks, and never change it later', async () => {
+    // The long cases must come: streams of more than 10 chunks, lists of more than 32 tool calls
+    // (shown through the long-list view).
+    let longStreams = 0;
+    let longToolCallLists = 0;
     await fc.assert(
       fc.asyncProperty(stream, fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), async (chunks, readEarly) => {
+        if (chunks.length > 10) longStreams++;
+        const last = merge(chunks).snapshot();
+        if (last.choices.some((choice) => (choice.message.tool_calls?.length ?? 0) > 32)) longToolCallLists++;
         const early: (string | undefined)[] = [];
         const snapshots = await lastValueFrom(
           from(chunks).pipe(
@@ -204,6 +212,8 @@ describe('accumulation properties', () => {
       }),
       { numRuns: 60 },
     );
+    expect(longStreams).toBeGreaterThan(10);
+    expect(longToolCallLists).toBeGreaterThan(0);
   });
 
   it('should give the same result however the stream is split into snapshots', () => {
@@ -246,7 +256,7 @@ describe('accumulation properties', () => {
 
   it('should make the contentDeltas of each choice join to its merged content, with or without index', async () => {
     await fc.assert(
-      fc.asyncProperty(stream, fc.array(fc.boolean(), { maxLength: 200 }), async (chunks, dropIndex) => {
+      fc.asyncProperty(stream, fc.array(fc.boolean(), { maxLength: 200, size: 'large' }), async (chunks, dropIndex) => {
         // Some servers omit `index`: drop it from some choices (then a choice is the one at its position).
         let k = 0;
         const sent = chunks.map((c) => ({
@@ -271,7 +281,7 @@ describe('accumulation properties', () => {
   it('should not depend on how the choices are interleaved', () => {
     const perChoice = fc.array(fc.array(delta, { maxLength: 8 }), { minLength: 1, maxLength: 3 });
     fc.assert(
-      fc.property(perChoice, fc.array(fc.nat(2), { maxLength: 40 }), fc.array(fc.nat(2), { maxLength: 40 }), (deltas, orderA, orderB) => {
+      fc.property(perChoice, fc.array(fc.nat(2), { maxLength: 40, size: 'large' }), fc.array(fc.nat(2), { maxLength: 40, size: 'large' }), (deltas, orderA, orderB) => {
         const interleave = (order: number[]): ChatCompletionChunk[] => {
           const queues = deltas.map((list) => [...list]);
           const chunks: Json[] = [];

@@ -110,6 +110,38 @@ describe('bench', () => {
       await expect(timeGroup(group, { rounds: 5, warmup: 2, ...quiet })).rejects.toEqual(expect.any(BenchMismatchError));
       expect(timed).toBe(2);
     });
+
+    it('should give no result when a contender computes something else in the timed runs only', async () => {
+      let runs = 0;
+      const group: Group = {
+        id: 'g',
+        case: 'g',
+        title: 'g',
+        contenders: [
+          { name: 'ours', ours: true, run: () => 'abc' },
+          // Right when checked first, wrong once warmed up (a cache, a reused buffer, …).
+          { name: 'drifting', run: () => (runs++ === 0 ? 'abc' : 'abx') },
+        ],
+      };
+      await expect(timeGroup(group, { rounds: 2, warmup: 1, ...quiet })).rejects.toEqual(
+        expect.objectContaining({ name: 'BenchMismatchError', contender: 'drifting', group: 'g' }),
+      );
+      expect(runs).toBe(4);
+    });
+
+    it('should compare what check() projects in the timed runs too', async () => {
+      const group: Group = {
+        id: 'g',
+        case: 'g',
+        title: 'g',
+        contenders: [
+          { name: 'ours', ours: true, run: () => ({ text: 'same', at: performance.now() }), check: (r: { text: string }) => r.text },
+          { name: 'peer', run: () => ({ text: 'same', at: performance.now() }), check: (r: { text: string }) => r.text },
+        ],
+      };
+      const result = await timeGroup(group, { rounds: 2, warmup: 0, ...quiet });
+      expect(result.checked).toBe(true);
+    });
   });
 
   describe('median and percentile', () => {

@@ -241,7 +241,7 @@ describe('toSSE', () => {
   });
 
   it('should give back the same chunks through fromSSE (property)', async () => {
-    const content = fc.string({ unit: 'grapheme', maxLength: 40 });
+    const content = fc.string({ unit: 'grapheme', maxLength: 40, size: 'large' });
     const built = fc
       .record({
         text: content,
@@ -256,7 +256,7 @@ describe('toSSE', () => {
       .map(({ text, tool, ...options }) => buildChunks(text, { ...options, ...(tool ? { toolCall: tool } : {}) }));
     // Odd content too: newlines, CRs, lone surrogates, `data: [DONE]` and comments inside strings.
     const odd = fc
-      .array(fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.constantFrom('\n', '\r\n', '\r', 'data: [DONE]\n\n', ': ping', '\u2028')), {
+      .array(fc.oneof(fc.string({ unit: 'binary', maxLength: 20, size: 'large' }), fc.constantFrom('\n', '\r\n', '\r', 'data: [DONE]\n\n', ': ping', '\u2028', '\ud83d', 'a\udc00b', '\udc00\ud800')), {
         maxLength: 6,
       })
       .map((pieces) => [a, ...pieces.map((piece) => chunk({ content: piece })), c]);

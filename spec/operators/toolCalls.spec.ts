@@ -340,7 +340,7 @@ describe('toolCalls', () => {
     const call = fc.record({
       name: fc.constantFrom('get_weather', 'get_time', 'search'),
       args: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 }),
-      cuts: fc.array(fc.nat(), { maxLength: 40 }),
+      cuts: fc.array(fc.nat(), { maxLength: 40, size: 'large' }),
     });
 
     it('should emit each call exactly once, equal to the tool calls of toChatCompletion(), for any split of the arguments', async () => {

@@ -335,6 +335,15 @@ describe('chatChunks', () => {
     expect(run([evOf({ ...chunk({}), choices: [] })], { requireDone: false }).error).toBeInstanceOf(IncompleteStreamError);
   });
 
+  it("should, with requireDone: false, take finish_reason '' for no finish, as the merge does", () => {
+    // '' is not a reason: the merge keeps finish_reason null for it (docs/accumulation.md).
+    const empty = run([evOf(chunk({ content: 'x' }, '' as never, 0))], { requireDone: false });
+    expect(empty.error).toBeInstanceOf(IncompleteStreamError);
+    expect((empty.error as Error).message).toMatch(/choice 0 had no finish_reason/);
+    const after = run([evOf(chunk({}, 'stop', 0)), evOf(chunk({}, '' as never, 0))], { requireDone: false });
+    expect(after).toMatchObject({ completed: true, error: undefined });
+  });
+
   it('should, with requireDone: false, still complete at [DONE] before any finish_reason', () => {
     expect(run([evOf(A), ev('[DONE]')], { requireDone: false })).toEqual({ values: [A], error: undefined, completed: true });
   });
@@ -371,7 +380,7 @@ describe('chatChunks', () => {
       fc.string({ unit: 'grapheme', maxLength: 8 }),
     );
     fc.assert(
-      fc.property(fc.array(content, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 30 }), (contents, cuts) => {
+      fc.property(fc.array(content, { maxLength: 12, size: 'large' }), fc.array(fc.nat(), { maxLength: 30, size: 'large' }), (contents, cuts) => {
         const list = [A, ...contents.map((c) => chunk({ content: c })), C];
         const whole = new TextEncoder().encode(list.map((c) => `data: ${JSON.stringify(c)}\n\n`).join('') + 'data: [DONE]\n\n');
         const points = [...new Set(cuts.map((c) => c % (whole.length + 1)))].sort((x, y) => x - y);

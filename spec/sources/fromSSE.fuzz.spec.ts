@@ -78,7 +78,7 @@ function asInput(pieces: ReadonlyArray<Uint8Array | string>, form: Form, status 
 /** A valid stream of the kinds the API sends: text, n > 1, a tool call, usage, the classic format. */
 const validStream = fc
   .record({
-    text: fc.string({ unit: 'grapheme', maxLength: 40 }),
+    text: fc.string({ unit: 'grapheme', maxLength: 40, size: 'large' }),
     n: fc.integer({ min: 1, max: 2 }),
     tool: fc.boolean(),
     includeUsage: fc.boolean(),
@@ -152,23 +152,26 @@ function expectWellBehaved(outcome: Outcome): void {
 
 describe('fromSSE fuzzing', () => {
   it('should end, never throw, and raise only ChatStreamErrors on arbitrary bytes cut anywhere', async () => {
+    let long = 0; // inputs of more than 100 bytes: fast-check's default size would stop at 10
     await fc.assert(
-      fc.asyncProperty(fc.uint8Array({ maxLength: 600 }), fc.array(fc.nat(), { maxLength: 10 }), form, fc.boolean(), async (bytes, points, how, requireDone) => {
+      fc.asyncProperty(fc.uint8Array({ maxLength: 600, size: 'large' }), fc.array(fc.nat(), { maxLength: 10 }), form, fc.boolean(), async (bytes, points, how, requireDone) => {
+        if (bytes.length > 100) long++;
         expectWellBehaved(await run(asInput(cut(bytes, points), how), requireDone));
       }),
       { numRuns: 300 },
     );
+    expect(long).toBeGreaterThan(30);
   });
 
   it('should end, never throw, and raise only ChatStreamErrors on arbitrary text in string pieces', async () => {
     const line = fc.oneof(
-      fc.string({ unit: 'grapheme', maxLength: 30 }),
-      fc.string({ maxLength: 30 }).map((text) => `data: ${text}\n`),
+      fc.string({ unit: 'grapheme', maxLength: 30, size: 'large' }),
+      fc.string({ maxLength: 30, size: 'large' }).map((text) => `data: ${text}\n`),
       fc.jsonValue({ maxDepth: 3 }).map((value) => `data: ${JSON.stringify(value)}\n\n`),
       fc.constantFrom('\n', '\r\n', 'data: [DONE]\n\n', 'event: error\n', ': ping\n\n', 'retry: 5\n', 'id: 3\n'),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(line, { maxLength: 12 }), fc.boolean(), async (pieces, requireDone) => {
+      fc.asyncProperty(fc.array(line, { maxLength: 12, size: 'large' }), fc.boolean(), async (pieces, requireDone) => {
         expectWellBehaved(await run(asInput(pieces, 'async-iterable'), requireDone));
       }),
       { numRuns: 300 },
@@ -205,7 +208,7 @@ describe('fromSSE fuzzing', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(fc.integer({ min: 400, max: 599 }), fc.constantFrom(300, 301, 302, 303, 307, 308)),
-        fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.jsonValue({ maxDepth: 3 }).map((value) => encoder.encode(JSON.stringify({ error: value })))),
+        fc.oneof(fc.uint8Array({ maxLength: 200, size: 'large' }), fc.jsonValue({ maxDepth: 3 }).map((value) => encoder.encode(JSON.stringify({ error: value })))),
         fc.constantFrom<Form>('response', 'factory'),
         async (status, body, how) => {
           expectWellBehaved(await run(asInput([body], how, status), true));

@@ -492,7 +492,7 @@ describe('fromSSE', () => {
       await fc.assert(
         fc.asyncProperty(
           fc.array(block, { maxLength: 6 }),
-          fc.array(fc.nat(), { maxLength: 12 }),
+          fc.array(fc.nat(), { maxLength: 12, size: 'large' }),
           fc.boolean(),
           async (blocks, cuts, requireDone) => {
             const all = encoder.encode(blocks.join(''));

@@ -172,7 +172,7 @@ function checkValid(result: Run, expected: unknown): void {
   }
 }
 
-const cutsArbitrary = fc.array(fc.nat({ max: 4000 }), { maxLength: 40 });
+const cutsArbitrary = fc.array(fc.nat({ max: 4000 }), { maxLength: 40, size: 'large' });
 
 // ---------------------------------------------------------------------------------------------
 

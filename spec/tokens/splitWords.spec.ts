@@ -33,7 +33,7 @@ describe('splitWords', () => {
         fc.constantFrom('', ' ', '  ', ','),
       )
       .map(([before, list, after]) => before + list.map(([gap, w], k) => (k === 0 ? '' : gap) + w).join('') + after);
-    const noisy = fc.string({ unit: fc.constantFrom(' ', 'a', 'z', 'q', 'A', 'Q', 'ab', ' the', ' Quick', ' x', "'", ',', '.', '!?', '/', '1', '\n', 'é'), maxLength: 24 });
+    const noisy = fc.string({ unit: fc.constantFrom(' ', 'a', 'z', 'q', 'A', 'Q', 'ab', ' the', ' Quick', ' x', "'", ',', '.', '!?', '/', '1', '\n', 'é'), maxLength: 24, size: 'large' });
     const tails = fc.oneof({ arbitrary: words, weight: 3 }, { arbitrary: noisy, weight: 1 });
     let taken = 0;
     fc.assert(

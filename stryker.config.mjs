@@ -1,0 +1,76 @@
+// Mutation testing (on demand, not in CI): `npm run mutation` mutates the merge, the chat-protocol
+// code and the redaction, and runs only the specs that guard them. One folder at a time:
+// `MUTATION_TARGET=accumulation npm run mutation` (or `protocol`, `redact`). See docs/testing.md.
+
+/** What each target mutates, and the specs that guard it (the only ones the runs load). */
+const targets = {
+  accumulation: {
+    mutate: ['lib/accumulation/**/*.ts'],
+    // The rules, the reference merge, the recorded streams and the operators on top. Left out for
+    // speed: properties.spec.ts and flatten.spec.ts (seconds each, per mutant).
+    specs: [
+      'spec/accumulation/ChatCompletionAccumulator.spec.ts',
+      'spec/accumulation/reference.spec.ts',
+      'spec/accumulation/fixtures.spec.ts',
+      'spec/accumulation/persistentVector.spec.ts',
+      'spec/operators/accumulate.spec.ts',
+      'spec/operators/toChatCompletion.spec.ts',
+      'spec/operators/toolCalls.spec.ts',
+    ],
+  },
+  protocol: {
+    mutate: ['lib/sse/**/*.ts', 'lib/protocol/**/*.ts'],
+    specs: [
+      'spec/sse/**/*.spec.ts',
+      'spec/protocol/**/*.spec.ts',
+      'spec/sources/fromSSE*.spec.ts',
+      'spec/sources/fromChunks.spec.ts',
+      'spec/http/toSSE.spec.ts',
+    ],
+  },
+  redact: {
+    mutate: ['lib/redact.ts'],
+    specs: ['spec/redact.spec.ts', 'spec/errors.spec.ts', 'spec/protocol/serverError.spec.ts'],
+  },
+};
+
+const name = process.env.MUTATION_TARGET ?? 'all';
+const chosen = name === 'all' ? Object.values(targets) : [targets[name]];
+if (chosen.some((target) => target === undefined)) {
+  throw new Error(`MUTATION_TARGET must be one of ${Object.keys(targets).join(', ')} or all, not ${name}`);
+}
+
+// The property tests against the reference merge run fewer cases per mutant (the runs inherit this).
+process.env.REFERENCE_RUNS ??= '10';
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  checkers: process.env.MUTATION_TYPECHECK === '1' ? ['typescript'] : [],
+  tsconfigFile: 'tsconfig.json',
+  mutate: chosen.flatMap((target) => target.mutate),
+  // Each mutant runs only the tests that covered it (per-test coverage), on one process: the
+  // machine is shared.
+  coverageAnalysis: 'perTest',
+  concurrency: 1,
+  timeoutMS: 10_000,
+  jest: {
+    projectType: 'custom',
+    config: {
+      testEnvironment: 'node',
+      roots: ['<rootDir>/spec'],
+      testMatch: chosen.flatMap((target) => target.specs).map((glob) => `<rootDir>/${glob}`),
+      transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
+      moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+      testTimeout: 20_000,
+    },
+    enableFindRelatedTests: false,
+  },
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  tempDirName: '.stryker-tmp',
+  ignorePatterns: ['dist', 'reports', '.doc-tests', '.bench-tmp', '.scratch'],
+  thresholds: { high: 90, low: 85, break: null },
+};
