@@ -4,6 +4,8 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/spec'],
   testMatch: ['**/*.spec.ts'],
+  // The Chromium suites: `npm run test:browser` (jest.browser.config.ts).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/spec/browser/'],
   transform: {
     // The Angular specs declare components with decorators (spec/angular/tsconfig.json).
     '/spec/angular/.+\\.ts$': ['ts-jest', { tsconfig: 'spec/angular/tsconfig.json', diagnostics: false }],
