@@ -19,7 +19,7 @@ import type { StreamMetrics } from '../operators/streamMetrics.js';
 import type { ChatCompletionChunk, ChatCompletionSnapshot, CompletionUsage } from '../types.js';
 
 /** The value of a {@link chatResource}: the answer so far, replaced as it grows. */
-export interface ChatAnswer<U extends CompletionUsage = CompletionUsage> {
+export interface ChatAnswer<U extends CompletionUsage = CompletionUsage, M = StreamMetrics> {
   /** The text of the first choice so far (its `content`; `''` before the first words). */
   text: string;
   /** Everything the stream has said so far, merged (see `accumulate()`); null before the first chunk. */
@@ -29,8 +29,8 @@ export interface ChatAnswer<U extends CompletionUsage = CompletionUsage> {
    * when the server sent none), else the server's own `usage` once a chunk brought it; null until then.
    */
   usage: U | null;
-  /** The latest value of the `metrics` option's operator (e.g. `streamMetrics({ live: true })`); null without it. */
-  metrics: StreamMetrics | null;
+  /** The latest value of the `metrics` option's operator (e.g. `streamMetrics({ live: true })`); null without it or before its first value. */
+  metrics: M | null;
   /** `true` in the last value, once the stream has completed. */
   done: boolean;
 }
@@ -43,7 +43,7 @@ export interface ChatResourceRequest<P> {
 }
 
 /** Options of {@link chatResource}. */
-export interface ChatResourceOptions<P, U extends CompletionUsage = CompletionUsage> {
+export interface ChatResourceOptions<P, U extends CompletionUsage = CompletionUsage, M = StreamMetrics> {
   /**
    * The prompt: a reactive function (read signals in it). `undefined` means no prompt yet (the
    * resource stays idle). Each new value starts a new request and aborts the one in flight; to ask
@@ -59,8 +59,11 @@ export interface ChatResourceOptions<P, U extends CompletionUsage = CompletionUs
    * is the server's own (`stream_options: { include_usage: true }`).
    */
   usage?: (params: P) => OperatorFunction<ChatCompletionChunk, U>;
-  /** Metrics of one answer, as an operator over its chunks: e.g. `() => streamMetrics({ live: true })`. */
-  metrics?: (params: P) => OperatorFunction<ChatCompletionChunk, StreamMetrics>;
+  /**
+   * Metrics of one answer, as an operator over its chunks: e.g. `() => streamMetrics({ live: true })`
+   * (which counts tokens), or your own over `elapsed()` (which does not).
+   */
+  metrics?: (params: P) => OperatorFunction<ChatCompletionChunk, M>;
   /**
    * When values reach the resource: at most one per this scheduler's tick (see `renderRate()`).
    * Default: once per animation frame where `requestAnimationFrame` exists, else every 16 ms.
@@ -71,13 +74,13 @@ export interface ChatResourceOptions<P, U extends CompletionUsage = CompletionUs
 }
 
 /** One update of the answer: a snapshot, a usage, metrics, or the end. */
-type Update<U> =
+type Update<U, M> =
   | { kind: 'snapshot'; snapshot: ChatCompletionSnapshot }
   | { kind: 'usage'; usage: U }
-  | { kind: 'metrics'; metrics: StreamMetrics }
+  | { kind: 'metrics'; metrics: M }
   | { kind: 'done' };
 
-const DONE: Update<never> = { kind: 'done' };
+const DONE: Update<never, never> = { kind: 'done' };
 
 /**
  * An Angular resource that streams one chat answer per prompt: its value grows as the chunks come.
@@ -132,9 +135,9 @@ const DONE: Update<never> = { kind: 'done' };
  * `metrics`, `renderScheduler`, `injector`.
  * @return A `ResourceRef` whose value is the answer so far (`undefined` before the first prompt).
  */
-export function chatResource<P, U extends CompletionUsage = CompletionUsage>(
-  options: ChatResourceOptions<P, U>,
-): ResourceRef<ChatAnswer<U> | undefined> {
+export function chatResource<P, U extends CompletionUsage = CompletionUsage, M = StreamMetrics>(
+  options: ChatResourceOptions<P, U, M>,
+): ResourceRef<ChatAnswer<U, M> | undefined> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidInputError('chatResource() options', options, 'an object with params and stream');
   }
@@ -149,7 +152,7 @@ export function chatResource<P, U extends CompletionUsage = CompletionUsage>(
     }
   }
   const { params, stream, usage, metrics, renderScheduler, injector } = options;
-  return rxResource<ChatAnswer<U>, P | undefined>({
+  return rxResource<ChatAnswer<U, M>, P | undefined>({
     params,
     ...(injector === undefined ? {} : { injector }),
     stream: ({ params: request, abortSignal }) =>
@@ -158,25 +161,25 @@ export function chatResource<P, U extends CompletionUsage = CompletionUsage>(
           merge(
             chunks.pipe(
               accumulate(),
-              map((snapshot): Update<U> => ({ kind: 'snapshot', snapshot })),
+              map((snapshot): Update<U, M> => ({ kind: 'snapshot', snapshot })),
             ),
-            usage === undefined ? EMPTY : chunks.pipe(usage(request as P), map((value): Update<U> => ({ kind: 'usage', usage: value }))),
+            usage === undefined ? EMPTY : chunks.pipe(usage(request as P), map((value): Update<U, M> => ({ kind: 'usage', usage: value }))),
             metrics === undefined
               ? EMPTY
-              : chunks.pipe(metrics(request as P), map((value): Update<U> => ({ kind: 'metrics', metrics: value }))),
+              : chunks.pipe(metrics(request as P), map((value): Update<U, M> => ({ kind: 'metrics', metrics: value }))),
           ),
         ),
         endWith(DONE),
-        scan(nextAnswer<U>(usage !== undefined), EMPTY_ANSWER as ChatAnswer<U>),
-        renderRate<ChatAnswer<U>>(renderScheduler === undefined ? undefined : { mode: 'latest', scheduler: renderScheduler }),
+        scan(nextAnswer<U, M>(usage !== undefined), EMPTY_ANSWER as ChatAnswer<U, M>),
+        renderRate<ChatAnswer<U, M>>(renderScheduler === undefined ? undefined : { mode: 'latest', scheduler: renderScheduler }),
       ),
   });
 }
 
-const EMPTY_ANSWER: ChatAnswer<never> = { text: '', snapshot: null, usage: null, metrics: null, done: false };
+const EMPTY_ANSWER: ChatAnswer<never, never> = { text: '', snapshot: null, usage: null, metrics: null, done: false };
 
 /** The next answer after one update: a new object, the unchanged fields shared. */
-function nextAnswer<U extends CompletionUsage>(counted: boolean): (answer: ChatAnswer<U>, update: Update<U>) => ChatAnswer<U> {
+function nextAnswer<U extends CompletionUsage, M>(counted: boolean): (answer: ChatAnswer<U, M>, update: Update<U, M>) => ChatAnswer<U, M> {
   return (answer, update) => {
     switch (update.kind) {
       case 'snapshot': {

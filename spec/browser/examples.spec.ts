@@ -4,7 +4,8 @@
  * (#prompt, #send, #stop, #answer, #error, #status, `main[data-state]`), so each behaviour is
  * checked on each page. Build the pages first: `npm run examples:build`.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { DEFAULT_PAGES, startChatServer, type ChatServer } from '../../examples/chat-server/server.js';
@@ -24,19 +25,19 @@ export const CHROMIUM = {
 };
 
 const PAGES = [
-  { name: 'browser example', path: '/', folder: DEFAULT_PAGES['/']!, screenshot: 'browser-example.png' },
-  { name: 'Angular example', path: '/angular/', folder: DEFAULT_PAGES['/angular/']!, screenshot: 'angular-example.png' },
+  { name: 'browser example', path: '/', pageFolder: DEFAULT_PAGES['/']!, screenshot: 'browser-example.png' },
+  { name: 'Angular example', path: '/angular/', pageFolder: DEFAULT_PAGES['/angular/']!, screenshot: 'angular-example.png' },
 ];
 
-describe.each(PAGES)('the $name in Chromium', ({ path, folder, screenshot }) => {
+describe.each(PAGES)('the $name in Chromium', ({ path, pageFolder, screenshot }) => {
   let mock: MockServer;
   let server: ChatServer;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    if (!existsSync(join(folder, 'index.html'))) {
-      throw new Error(`${folder} is not built: run \`npm run examples:build\` first`);
+    if (!existsSync(join(pageFolder, 'index.html'))) {
+      throw new Error(`${pageFolder} is not built: run \`npm run examples:build\` first`);
     }
     mock = await startMockServer({
       // Slow enough to see the answer grow: 40 numbers are ~80 chunks, about 2.5 s.
@@ -55,6 +56,7 @@ describe.each(PAGES)('the $name in Chromium', ({ path, folder, screenshot }) => 
 
   beforeEach(async () => {
     page = await browser.newPage({ viewport: { width: 900, height: 720 } });
+    page.setDefaultTimeout(10_000);
     await page.goto(`${server.url}${path}`);
     await page.locator('#prompt').waitFor();
   });
@@ -91,11 +93,17 @@ describe.each(PAGES)('the $name in Chromium', ({ path, folder, screenshot }) => 
     await page.waitForFunction(() => document.querySelector('main')?.dataset['state'] === 'done', undefined, { timeout: 15_000 });
     expect((await answer()).trim()).toBe(COUNTED);
     expect(await page.locator('#status').innerText()).toMatch(/first token after \d+ ms/);
+    if (path === '/angular/') {
+      // The server's own usage (the relay asks for it), shown by the page.
+      expect(await page.locator('#usage').innerText()).toMatch(/^Usage: \d+ prompt \+ \d+ completion = \d+ tokens$/);
+    }
     const after = await settled();
     expect(after.completed - before.completed).toBe(1);
     expect(after.aborted - before.aborted).toBe(0);
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
-    await page.screenshot({ path: join(ROOT, 'docs', screenshot) });
+    // The docs' picture of the page: written to docs/ by `npm run screenshots`, else to a temp folder.
+    const folder = process.env['UPDATE_SCREENSHOTS'] === '1' ? join(ROOT, 'docs') : mkdtempSync(join(tmpdir(), 'screenshots-'));
+    await page.screenshot({ path: join(folder, screenshot) });
+    expect(existsSync(join(folder, screenshot))).toBe(true);
   });
 
   it('should abort the upstream request when stop is pressed', async () => {
