@@ -8,7 +8,7 @@ import '@angular/compiler';
 import { Component, provideZonelessChangeDetection, signal } from '@angular/core';
 import { TestBed, type ComponentFixture } from '@angular/core/testing';
 import { BrowserTestingModule, platformBrowserTesting } from '@angular/platform-browser/testing';
-import { asyncScheduler, scheduled, Subject, VirtualTimeScheduler, type Observable } from 'rxjs';
+import { asyncScheduler, scan, scheduled, Subject, VirtualTimeScheduler, type Observable } from 'rxjs';
 import { chatResource, type ChatAnswer } from '../../lib/angular/index.js';
 import { HTTPStatusError, InvalidInputError } from '../../lib/errors.js';
 import { streamMetrics } from '../../lib/operators/streamMetrics.js';
@@ -246,6 +246,24 @@ describe('chatResource options', () => {
     expect(value.usage?.prompt_tokens).toBeGreaterThan(0);
     expect(value.metrics?.chunks).toBe(all.length);
     expect(value.metrics?.timeToFirstChunk).not.toBeNull();
+  });
+
+  it('should take any metrics operator, typed by what it emits', async () => {
+    const all = chunksOf('Hi there');
+    const prompt = signal<object | undefined>(undefined);
+    const answer = TestBed.runInInjectionContext(() =>
+      chatResource({
+        params: () => prompt(),
+        stream: () => fromChunksOf(all),
+        // Counts chunks, no tokens.
+        metrics: () => (chunks: Observable<ChatCompletionChunk>) => chunks.pipe(scan((count) => count + 1, 0)),
+      }),
+    );
+    prompt.set({});
+    TestBed.tick();
+    await until(() => answer.hasValue() && answer.value()?.done === true, 'the answer');
+    const metrics: number | null | undefined = answer.value()?.metrics;
+    expect(metrics).toBe(all.length);
   });
 
   it('should end an empty stream with an empty, done answer (not an Angular error)', async () => {

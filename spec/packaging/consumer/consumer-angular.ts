@@ -5,7 +5,17 @@
  * same strict options as `consumer.ts`. Never run.
  */
 import { Injector, signal, type ResourceRef, type ResourceStatus } from '@angular/core';
-import { fromSSE, streamMetrics, usage, type CompletionUsage, type EstimatedUsage, type StreamMetrics } from 'rxjs-chat-stream';
+import {
+  elapsed,
+  fromSSE,
+  streamMetrics,
+  usage,
+  type ChatCompletionChunk,
+  type CompletionUsage,
+  type Elapsed,
+  type EstimatedUsage,
+  type StreamMetrics,
+} from 'rxjs-chat-stream';
 import { chatResource, type ChatAnswer, type ChatResourceOptions, type ChatResourceRequest } from 'rxjs-chat-stream/angular';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -50,5 +60,9 @@ const counted = chatResource({
   metrics: () => streamMetrics({ live: true }),
 });
 is<EstimatedUsage | null | undefined>()(counted.value()?.usage);
+
+// Any metrics operator: the value's metrics take its type.
+const timed = chatResource({ ...options, metrics: () => elapsed<ChatCompletionChunk>() });
+is<Elapsed<ChatCompletionChunk> | null | undefined>()(timed.value()?.metrics);
 prompt.set({ text: 'Hello' });
 counted.destroy();
