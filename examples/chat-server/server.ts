@@ -164,7 +164,7 @@ function servePage(pages: Array<[string, string]>, path: string, res: ServerResp
   let file = normalize(join(root, relative));
   if (file !== root && !file.startsWith(root + sep)) return plain(res, 404, 'Not found');
   if (!existsSync(file) || statSync(file).isDirectory()) file = join(root, 'index.html');
-  if (!existsSync(file)) return plain(res, 404, `Not built: ${prefix} (see examples/README.md)`);
+  if (!existsSync(file)) return plain(res, 404, `Not built: ${prefix} (npm run examples:build; see docs/browser.md)`);
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'cache-control': 'no-cache',
