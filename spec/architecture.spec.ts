@@ -74,3 +74,11 @@ describe('the layers of lib/', () => {
     expect(importing.map((file) => relative(LIB, file))).toEqual(['cli/endpoint.ts']);
   });
 });
+
+describe('the optional Angular peer', () => {
+  it('should be imported by lib/angular/ only (the main entry never needs @angular/core)', () => {
+    const importing = files(LIB).filter((file) => /^(?:import|export)[^'\n]*from '@angular\//m.test(readFileSync(file, 'utf8')));
+    expect(importing.length).toBeGreaterThan(0);
+    expect(importing.map((file) => folderOf(file))).toEqual(importing.map(() => 'angular'));
+  });
+});

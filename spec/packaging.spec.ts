@@ -62,6 +62,7 @@ const mainNames = [
   'ToolCallArgumentsError',
 ].sort();
 const testingNames = ['startMockServer', 'buildChunks', 'toSSEText'].sort();
+const angularNames = ['chatResource'];
 
 function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -232,6 +233,17 @@ describe('the packed package', () => {
     return openaiConsumer;
   };
 
+  let angularConsumer: string | undefined;
+  /** A consumer with `@angular/core` (21, packed from our install; an optional peer); installed on first use. */
+  const withAngular = (): string => {
+    if (angularConsumer === undefined) {
+      const consumer = join(dir, 'with-angular');
+      installConsumer(consumer, [tarball, ...dependencies, ...packFolders(dependencyFolders(['@angular/core'], root), packages)]);
+      angularConsumer = consumer;
+    }
+    return angularConsumer;
+  };
+
   const script = (code: string): string => run(process.execPath, ['--input-type=module', '-e', code], bare).trim();
   const cjs = (code: string): string => run(process.execPath, ['-e', code], bare).trim();
 
@@ -266,6 +278,20 @@ describe('the packed package', () => {
     expect(() => cjs(`require.resolve('openai')`)).toThrow();
   });
 
+  it('should give the Angular entry with require() and import() where @angular/core is installed', () => {
+    const consumer = withAngular();
+    const required = run(process.execPath, ['-e', `console.log(JSON.stringify(Object.keys(require('rxjs-chat-stream/angular')).sort()))`], consumer);
+    const imported = run(
+      process.execPath,
+      ['--input-type=module', '-e', `console.log(JSON.stringify(Object.keys(await import('rxjs-chat-stream/angular')).sort()))`],
+      consumer,
+    );
+    expect(JSON.parse(required)).toEqual(angularNames);
+    expect(JSON.parse(imported)).toEqual(angularNames);
+    // Without Angular, the main entries load; only the Angular entry needs the peer.
+    expect(() => cjs(`require('rxjs-chat-stream/angular')`)).toThrow(/@angular\/core/);
+  });
+
   it('should count tokens from the CommonJS build', () => {
     expect(cjs(`console.log(require('rxjs-chat-stream').countTokens('Hello world', 'gpt-3.5-turbo'))`)).toBe('2');
   });
@@ -278,6 +304,8 @@ describe('the packed package', () => {
       'dist/esm/index.d.ts',
       'dist/cjs/testing/index.d.ts',
       'dist/esm/testing/index.d.ts',
+      'dist/cjs/angular/index.d.ts',
+      'dist/esm/angular/index.d.ts',
       'dist/esm/package.json',
     ]) {
       expect(paths).toContain(path);
@@ -303,10 +331,10 @@ describe('the packed package', () => {
 
   it('should bundle for a browser without a rank file unless it counts (esbuild, one file, minified)', async () => {
     const { build } = await import('esbuild');
-    const bundle = async (code: string): Promise<{ bytes: number; ranks: boolean }> => {
+    const bundle = async (code: string, external: string[] = []): Promise<{ bytes: number; ranks: boolean }> => {
       const entry = join(bare, `entry-${Math.random().toString(36).slice(2)}.mjs`);
       writeFileSync(entry, code);
-      const result = await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+      const result = await build({ entryPoints: [entry], bundle: true, minify: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent', external });
       const output = Object.values(result.metafile.outputs)[0]!;
       const ranks = Object.entries(output.inputs).some(([input, { bytesInOutput }]) => bytesInOutput > 0 && /js-tiktoken[\\/](?:dist[\\/])?ranks/.test(input));
       return { bytes: result.outputFiles[0]!.contents.length, ranks };
@@ -322,6 +350,15 @@ describe('the packed package', () => {
     const counting = await bundle(`import { fromSSE, usage } from 'rxjs-chat-stream';
       fromSSE(${fetchIt}).pipe(usage()).subscribe(console.log);`);
     expect(counting.ranks).toBe(true);
+    // The Angular entry counts only with the operators the app gives it (Angular itself left out here).
+    const angular = await bundle(
+      `import { fromSSE } from 'rxjs-chat-stream';
+      import { chatResource } from 'rxjs-chat-stream/angular';
+      chatResource({ params: () => ({}), stream: () => fromSSE(${fetchIt}) });`,
+      ['@angular/core', '@angular/core/*'],
+    );
+    expect(angular.ranks).toBe(false);
+    expect(angular.bytes).toBeLessThanOrEqual(70 * 1024);
   });
 
   it('should import nothing from openai in any declaration it ships', () => {
@@ -365,6 +402,27 @@ describe('the packed package', () => {
           const { exported = [], imported = [] } = result.imports.get(`consumer${extension}`)?.get(entry) ?? {};
           expect(exported.length).toBeGreaterThan(10);
           // And with noUnusedLocals, an import that is not used is an error above.
+          expect(exported.filter((name) => !imported.includes(name))).toEqual([]);
+        }
+      });
+    });
+
+    describe('with @angular/core installed', () => {
+      let result: TypeCheck;
+
+      beforeAll(() => {
+        const consumer = withAngular();
+        // Angular ships ES modules only: its users' files are ES modules (`.mts` under Node's rules).
+        const roots = [...copyConsumer(consumer, ['consumer'], extensions), ...copyConsumer(consumer, ['consumer-angular'], extensions.slice(-1))];
+        result = typeCheck(consumer, roots, options);
+      }, 120_000);
+
+      it('should compile the same file, and one using every export of the Angular entry', () => {
+        expect(result.files.some((file) => file.includes('node_modules/@angular/core/'))).toBe(true);
+        expect(result.diagnostics).toEqual([]);
+        for (const extension of extensions.slice(-1)) {
+          const { exported = [], imported = [] } = result.imports.get(`consumer-angular${extension}`)?.get('rxjs-chat-stream/angular') ?? {};
+          expect(exported.length).toBeGreaterThanOrEqual(4);
           expect(exported.filter((name) => !imported.includes(name))).toEqual([]);
         }
       });
