@@ -22,7 +22,7 @@ export { sseEvents } from './sse/sseEvents.js';
 export { chatChunks } from './protocol/chatChunks.js';
 export type { ChatChunksOptions } from './protocol/chatChunks.js';
 export { toSSE } from './http/toSSE.js';
-export type { ToSSEOptions } from './http/toSSE.js';
+export type { ToSSEOptions, EventIds } from './http/toSSE.js';
 export { pipeSSE } from './http/pipeSSE.js';
 export type { PipeSSEOptions, SSEResponse } from './http/pipeSSE.js';
 

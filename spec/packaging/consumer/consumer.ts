@@ -29,6 +29,7 @@ import {
   pipeSSE,
   type ChatChunksOptions,
   type ToSSEOptions,
+  type EventIds,
   type PipeSSEOptions,
   type SSEResponse,
   // Operators
@@ -257,7 +258,8 @@ const writeOptions: ToSSEOptions = { keepAliveMs: 15_000, formatError: (error): 
 is<ReadableStream<Uint8Array>>()(toSSE(chunks$, writeOptions));
 is<(source: Observable<ChatCompletionChunk>) => ReadableStream<Uint8Array>>()(toSSE(writeOptions));
 declare const response: SSEResponse;
-const pipeOptions: PipeSSEOptions = { headers: { 'x-accel-buffering': 'no' } };
+const eventIds: EventIds = { streamId: 'stream-1', start: 0 };
+const pipeOptions: PipeSSEOptions = { headers: { 'x-accel-buffering': 'no' }, eventIds, reuseText: true };
 pipeSSE(chunks$, response, pipeOptions).unsubscribe();
 
 // Operators.
