@@ -208,7 +208,7 @@ describe('pipeSSE corking', () => {
   it('should cork a burst of events and uncork once after it', async () => {
     const values = hiValues();
     const res = new CorkingResponse(() => 0);
-    pipeSSE(of<ChatCompletionChunk>(values.a, values.b, values.c), res);
+    pipeSSE(of(values.a, values.b, values.c), res);
     // Ended within the burst: `end()` flushes what is corked.
     expect(res.log.map(([, what]) => what)).toEqual(['cork', event(values.a), event(values.b), event(values.c), DONE, 'end']);
     await Promise.resolve();
