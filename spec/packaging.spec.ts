@@ -60,6 +60,9 @@ const mainNames = [
   'PartialJsonError',
   'StreamTimeoutError',
   'ToolCallArgumentsError',
+  'ChunkLogError',
+  'relay',
+  'MemoryChunkLog',
 ].sort();
 const testingNames = ['startMockServer', 'buildChunks', 'toSSEText'].sort();
 

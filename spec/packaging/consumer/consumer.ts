@@ -32,6 +32,21 @@ import {
   type EventIds,
   type PipeSSEOptions,
   type SSEResponse,
+  // Relaying
+  relay,
+  MemoryChunkLog,
+  ChunkLogError,
+  type ChunkLogErrorReason,
+  type ChunkLog,
+  type LogEvent,
+  type LogEventKind,
+  type LogStreamInfo,
+  type ReadLogOptions,
+  type RelayHandler,
+  type RelayOptions,
+  type RelayRequest,
+  type RelayResponse,
+  type RelayUpstream,
   // Operators
   contentDeltas,
   elapsed,
@@ -390,6 +405,22 @@ if (error instanceof ToolCallArgumentsError) {
   is<string>()(failed.arguments);
 }
 const thrown = new IncompleteStreamError('no [DONE]', { ...errorOptions, reason: reasons[1] });
+
+// The relay.
+const relayUpstream: RelayUpstream = { baseURL: 'http://127.0.0.1:8080/v1', apiKey: 'from-env' };
+const chunkLog: ChunkLog = new MemoryChunkLog();
+const relayOptions: RelayOptions = { upstream: relayUpstream, log: chunkLog, ttlMs: 60_000, heartbeatMs: 1000, heartbeatTimeoutMs: 5000 };
+const relayHandler: RelayHandler = relay(relayOptions);
+declare const relayRequest: RelayRequest;
+declare const relayResponse: RelayResponse;
+relayHandler(relayRequest, relayResponse);
+void relayHandler.close();
+const kind: LogEventKind = 'done';
+const logged: LogEvent = { sequence: 0, kind, data: '[DONE]' };
+const readOptions: ReadLogOptions = { heartbeatTimeoutMs: 5000 };
+is<Observable<LogEvent>>()(chunkLog.read('stream-1', logged.sequence, readOptions));
+void chunkLog.info('stream-1').then((info: LogStreamInfo | undefined) => info?.finished);
+if (error instanceof ChunkLogError) is<ChunkLogErrorReason>()(error.reason);
 
 // rxjs-chat-stream/testing.
 const timing: MockTiming = { timeToFirstTokenMs: 0, perTokenMs: 0 };
