@@ -133,7 +133,7 @@ describeRedis('relay across processes (RedisChunkLog, a real redis-server)', () 
       const readers = [
         readEvents(`${a.url}/v1/streams/${streamId}`),
         readEvents(`${b.url}/v1/streams/${streamId}`, { headers: { 'last-event-id': `${streamId}:2` } }),
-      ];
+      ] as const;
       await new Promise((resolve) => setTimeout(resolve, 50));
       c.child.kill('SIGKILL');
       const killed = Date.now();
