@@ -166,6 +166,7 @@ interface ConcurrentResult {
 async function concurrentStreams(urls: readonly string[], n: number, reply: string): Promise<ConcurrentResult> {
   const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'bench' }] });
   const firstChunkMs: number[] = [];
+  const failures: string[] = [];
   const one = async (i: number): Promise<boolean> => {
     const start = performance.now();
     const response = await fetch(`${urls[i % urls.length]}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -191,11 +192,18 @@ async function concurrentStreams(urls: readonly string[], n: number, reply: stri
       if (idLine !== `id: ${streamId}:${expected}` || dataLine === undefined) return false;
       expected++;
       lastData = dataLine.slice(6);
-      if (lastData !== '[DONE]') content += (JSON.parse(lastData) as { choices: Array<{ delta?: { content?: string } }> }).choices[0]?.delta?.content ?? '';
+      if (lastData === '[DONE]') continue;
+      const chunk = JSON.parse(lastData) as { choices?: Array<{ delta?: { content?: string } }>; error?: { message?: string } };
+      if (chunk.error !== undefined) {
+        failures.push(chunk.error.message ?? 'error event');
+        return false;
+      }
+      content += chunk.choices?.[0]?.delta?.content ?? '';
     }
     return lastData === '[DONE]' && content === reply;
   };
   const results = await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+  if (failures.length > 0) process.stderr.write(`  relay/concurrent: ${failures.length} streams ended with an error, e.g. ${failures[0]}\n`);
   return { firstChunkMs, whole: results.filter(Boolean).length, streams: n };
 }
 

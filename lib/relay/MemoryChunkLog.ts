@@ -115,16 +115,23 @@ export class MemoryChunkLog implements ChunkLog {
       if (subscriber.closed) return;
       stream.readers.add(deliver);
       const log = this;
-      // The producer's heartbeat, checked a few times per timeout.
+      const every = Math.max(1, timeoutMs / 4);
+      let due = this.scheduler.now() + every;
+      // The producer's heartbeat, checked a few times per timeout. A check that runs late means
+      // this process was blocked (the producer's heartbeat timer was held up just as long): it
+      // judges nothing, and the heartbeat gets its turn first.
       const watchdog = this.scheduler.schedule(function (this: SchedulerAction<undefined>) {
         if (stream.finished || subscriber.closed) return;
-        if (log.scheduler.now() - stream.lastHeartbeat > timeoutMs) {
+        const now = log.scheduler.now();
+        const late = now - due > every;
+        due = now + every;
+        if (!late && now - stream.lastHeartbeat > timeoutMs) {
           const event: LogEvent = { sequence: stream.events.length, kind: 'error', data: producerLostData(timeoutMs) };
           log.appendNow(streamId, [event]);
           return;
         }
-        this.schedule(undefined, Math.max(1, timeoutMs / 4));
-      }, Math.max(1, timeoutMs / 4));
+        this.schedule(undefined, every);
+      }, every);
       return () => {
         stream.readers.delete(deliver);
         watchdog.unsubscribe();

@@ -359,7 +359,10 @@ export class RedisChunkLog implements ChunkLog {
     let every = Infinity;
     for (const followers of this.following.values()) for (const follower of followers) every = Math.min(every, follower.timeoutMs / 4);
     if (now - this.lastCheck < every) return;
+    // A check that comes late means this process was blocked: judge at the next one.
+    const late = this.lastCheck !== 0 && now - this.lastCheck > 2 * every + this.blockMs;
     this.lastCheck = now;
+    if (late) return;
     const checks: Array<Promise<unknown>> = [];
     for (const [streamId, followers] of this.following) {
       const first = followers.values().next().value as Follower | undefined;
