@@ -1,5 +1,5 @@
 /**
- * A user's file: every export of `rxjs-chat-stream` and `rxjs-chat-stream/testing`, values and
+ * A user's file: every export of `rxjs-chat-stream`, `rxjs-chat-stream/testing` and `rxjs-chat-stream/redis`, values and
  * types, used the way an app uses them. `spec/packaging.spec.ts` type-checks it in a project that
  * installed the packed package (with `strict`, `exactOptionalPropertyTypes`,
  * `noUncheckedIndexedAccess`, `noUnusedLocals`, `skipLibCheck: false`), under Node's and bundlers'
@@ -193,6 +193,7 @@ import {
   type FinishReason,
   type MockToolCall,
 } from 'rxjs-chat-stream/testing';
+import { RedisChunkLog, type RedisChunkLogOptions, type RedisClientLike } from 'rxjs-chat-stream/redis';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 /** Returns `value`; compiles only when its type is exactly `T` (never when it is `any`). */
@@ -421,6 +422,11 @@ const readOptions: ReadLogOptions = { heartbeatTimeoutMs: 5000 };
 is<Observable<LogEvent>>()(chunkLog.read('stream-1', logged.sequence, readOptions));
 void chunkLog.info('stream-1').then((info: LogStreamInfo | undefined) => info?.finished);
 if (error instanceof ChunkLogError) is<ChunkLogErrorReason>()(error.reason);
+declare const redisClient: RedisClientLike;
+const redisOptions: RedisChunkLogOptions = { keyPrefix: 'app:', maxEvents: 10_000, blockMs: 250 };
+const redisLog: ChunkLog = new RedisChunkLog(redisClient, redisOptions);
+is<Promise<RedisChunkLog>>()(RedisChunkLog.connect('redis://127.0.0.1:6379', redisOptions));
+void redisLog.close();
 
 // rxjs-chat-stream/testing.
 const timing: MockTiming = { timeToFirstTokenMs: 0, perTokenMs: 0 };
