@@ -3,11 +3,13 @@
  * Modes, each printing one JSON line on stdout:
  * - `first-use <ours|js-tiktoken|gpt-tokenizer> <encoding>`: the cold first use of an encoding;
  * - `memory <contender> <chunks>`: heap over a long, lazily generated stream;
- * - `server <replyBytes>`: the local mock server (`timing: 'instant'`) until stdin ends.
+ * - `server <replyBytes>`: the local mock server (`timing: 'instant'`) until stdin ends;
+ * - `relay <upstream> <memory|redis://…>`: a relay process until stdin ends.
  */
 import { firstUse } from './cases/firstUse.js';
 import { measureMemory } from './cases/memoryChild.js';
 import { serveUntilStdinEnds } from './cases/serverChild.js';
+import { relayUntilStdinEnds } from './cases/relayChild.js';
 
 async function main(): Promise<void> {
   const [mode, ...args] = process.argv.slice(2);
@@ -21,6 +23,9 @@ async function main(): Promise<void> {
       break;
     case 'server':
       await serveUntilStdinEnds(Number(args[0]));
+      return;
+    case 'relay':
+      await relayUntilStdinEnds(args[0] ?? '', args[1] ?? 'memory');
       return;
     default:
       throw new Error(`bench child: unknown mode ${String(mode)}`);

@@ -9,7 +9,7 @@
  *   npm run bench -- --rounds 15 --warmup 3
  *   npm run bench -- --no-docs          do not touch docs/benchmarks.md
  *
- * Cases: decode, accumulate, pipeline, usage, many-streams, memory, bundle, partial-json, text, batch.
+ * Cases: decode, accumulate, pipeline, usage, many-streams, memory, bundle, partial-json, text, batch, relay.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -28,6 +28,7 @@ export const CASES: Record<string, () => Promise<(context: BenchContext) => Prom
   'partial-json': async () => (await import('./cases/partialJson.js')).runPartialJson,
   text: async () => (await import('./cases/text.js')).runText,
   batch: async () => (await import('./cases/batch.js')).runBatch,
+  relay: async () => (await import('./cases/relay.js')).runRelay,
 };
 
 export interface BenchOptions {

@@ -17,3 +17,5 @@ export const testing = require('../dist/cjs/testing/index.js') as typeof import(
 export const random = require('../dist/cjs/testing/random.js') as typeof import('../lib/testing/random.js');
 /** The incremental partial-JSON parser under `partialJson()` (internal), built. */
 export const structured = require('../dist/cjs/structured/partialJsonParser.js') as typeof import('../lib/structured/partialJsonParser.js');
+/** `rxjs-chat-stream/redis` (the relay's Redis Streams log), built. */
+export const redisEntry = require('../dist/cjs/relay/redis/index.js') as typeof import('../lib/relay/redis/index.js');

@@ -37,6 +37,13 @@ function thousand(ms: number | undefined): number | undefined {
 
 const TARGETS: Target[] = [
   {
+    target: 'Relay pass-through within 1.2x of the parse-only floor',
+    measure: 'relay/per-chunk: fromSSE → pipeSSE (text passed through) / fromSSE alone',
+    limit: 1.2,
+    unit: 'x',
+    evaluate: (find) => ratio(find('relay/per-chunk', 'fromSSE → pipeSSE, text passed through')?.medianMs, find('relay/per-chunk', 'fromSSE alone')?.medianMs),
+  },
+  {
     target: 'Decode + parse faster than eventsource-parser + JSON.parse',
     measure: 'decode: fromSSE median / eventsource-parser median',
     limit: 1,

@@ -393,3 +393,29 @@ export class ToolCallArgumentsError extends ChatStreamError {
     };
   }
 }
+
+/** Why a {@link ChunkLogError} was raised. */
+export type ChunkLogErrorReason =
+  /** The log's store cannot be reached (Redis down, restarting, a connection lost). */
+  | 'unavailable'
+  /** No stream has this id (never created, or expired after its TTL). */
+  | 'not-found'
+  /** An event with this sequence number is already in the log, or the stream already ended: nothing is written twice. */
+  | 'conflict';
+
+/**
+ * A `ChunkLog` (the relay's store of streams: in memory, or Redis Streams) could not do what was
+ * asked: its store is unreachable, the stream does not exist, or the write would repeat an event.
+ * `streamId` names the stream; the store's own error is the `cause`.
+ */
+export class ChunkLogError extends ChatStreamError {
+  override name = 'ChunkLogError' as const;
+  readonly reason: ChunkLogErrorReason;
+  readonly streamId: string;
+
+  constructor(reason: ChunkLogErrorReason, streamId: string, message: string, options: ChatStreamErrorOptions = {}) {
+    super(message, options);
+    this.reason = reason;
+    this.streamId = streamId;
+  }
+}

@@ -22,9 +22,15 @@ export { sseEvents } from './sse/sseEvents.js';
 export { chatChunks } from './protocol/chatChunks.js';
 export type { ChatChunksOptions } from './protocol/chatChunks.js';
 export { toSSE } from './http/toSSE.js';
-export type { ToSSEOptions } from './http/toSSE.js';
+export type { ToSSEOptions, EventIds } from './http/toSSE.js';
 export { pipeSSE } from './http/pipeSSE.js';
 export type { PipeSSEOptions, SSEResponse } from './http/pipeSSE.js';
+
+// Relaying (resumable, on a ChunkLog)
+export { relay } from './relay/relay.js';
+export type { RelayHandler, RelayOptions, RelayRequest, RelayResponse, RelayUpstream } from './relay/relay.js';
+export { MemoryChunkLog } from './relay/MemoryChunkLog.js';
+export type { ChunkLog, LogEvent, LogEventKind, LogStreamInfo, ReadLogOptions } from './relay/chunkLog.js';
 
 // Operators
 export { contentDeltas } from './operators/contentDeltas.js';
@@ -100,6 +106,7 @@ export {
   PartialJsonError,
   StreamTimeoutError,
   ToolCallArgumentsError,
+  ChunkLogError,
 } from './errors.js';
 export type {
   APIErrorBody,
@@ -109,6 +116,7 @@ export type {
   SSEParseErrorReason,
   StreamTimeoutPhase,
   ToolCallArgumentsErrorCall,
+  ChunkLogErrorReason,
 } from './errors.js';
 
 // Types

@@ -60,9 +60,13 @@ const mainNames = [
   'PartialJsonError',
   'StreamTimeoutError',
   'ToolCallArgumentsError',
+  'ChunkLogError',
+  'relay',
+  'MemoryChunkLog',
 ].sort();
 const testingNames = ['startMockServer', 'buildChunks', 'toSSEText'].sort();
 const angularNames = ['chatResource'];
+const redisNames = ['RedisChunkLog'];
 
 function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -292,6 +296,19 @@ describe('the packed package', () => {
     expect(() => cjs(`require('rxjs-chat-stream/angular')`)).toThrow(/@angular\/core/);
   });
 
+  it('should load rxjs-chat-stream/redis without ioredis installed, and say so only when connecting', () => {
+    expect(() => cjs(`require.resolve('ioredis')`)).toThrow();
+    const names = JSON.parse(
+      cjs(`const r = require('rxjs-chat-stream/redis'); console.log(JSON.stringify(Object.keys(r).sort()))`),
+    ) as string[];
+    expect(names).toEqual(expect.arrayContaining(redisNames));
+    const out = script(`
+      import { RedisChunkLog } from 'rxjs-chat-stream/redis';
+      try { await RedisChunkLog.connect('redis://127.0.0.1:6379'); } catch (error) { console.log(error.name, error.reason, error.message); }
+    `);
+    expect(out).toBe('ChunkLogError unavailable RedisChunkLog.connect() needs the ioredis package: npm install ioredis');
+  });
+
   it('should count tokens from the CommonJS build', () => {
     expect(cjs(`console.log(require('rxjs-chat-stream').countTokens('Hello world', 'gpt-3.5-turbo'))`)).toBe('2');
   });
@@ -306,6 +323,8 @@ describe('the packed package', () => {
       'dist/esm/testing/index.d.ts',
       'dist/cjs/angular/index.d.ts',
       'dist/esm/angular/index.d.ts',
+      'dist/cjs/relay/redis/index.d.ts',
+      'dist/esm/relay/redis/index.d.ts',
       'dist/esm/package.json',
     ]) {
       expect(paths).toContain(path);
@@ -397,10 +416,10 @@ describe('the packed package', () => {
         expect(result.byFile.get(errorFile)).toEqual(marked());
       });
 
-      it.each(['rxjs-chat-stream', 'rxjs-chat-stream/testing'])('should import every export of %s in the first file', (entry) => {
+      it.each(['rxjs-chat-stream', 'rxjs-chat-stream/testing', 'rxjs-chat-stream/redis'])('should import every export of %s in the first file', (entry) => {
         for (const extension of extensions) {
           const { exported = [], imported = [] } = result.imports.get(`consumer${extension}`)?.get(entry) ?? {};
-          expect(exported.length).toBeGreaterThan(10);
+          expect(exported.length).toBeGreaterThan(entry.endsWith('/redis') ? 2 : 10);
           // And with noUnusedLocals, an import that is not used is an error above.
           expect(exported.filter((name) => !imported.includes(name))).toEqual([]);
         }

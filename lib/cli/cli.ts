@@ -13,11 +13,12 @@ import { describeFailure, UsageError } from './failures.js';
 import { HELP, PROGRAM } from './help.js';
 import { EXIT, line, type CliIO } from './io.js';
 import { runServe } from './serve.js';
+import { runRelay } from './relay.js';
 
 export type { CliIO } from './io.js';
 export { EXIT } from './io.js';
 
-const COMMANDS = ['demo', 'chat', 'serve', 'batch'] as const;
+const COMMANDS = ['demo', 'chat', 'serve', 'batch', 'relay'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const ENDPOINT_OPTIONS = {
@@ -143,6 +144,52 @@ function serveKey(flag: string | undefined, variable: string | undefined, env: C
   return key;
 }
 
+/** `relay --upstream URL`: the resumable relay in the foreground. */
+async function relayCommand(args: readonly string[], io: CliIO): Promise<number> {
+  const { values } = parse(
+    args,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      upstream: { type: 'string' },
+      redis: { type: 'string' },
+      'api-key-env': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    false,
+  );
+  const port = values.port === undefined ? 8788 : parsePort(values.port);
+  const host = nonEmpty(values.host, '--host') ?? '127.0.0.1';
+  const upstream = nonEmpty(values.upstream, '--upstream');
+  if (upstream === undefined) throw new UsageError('missing --upstream URL (the API base URL, e.g. https://api.openai.com/v1)');
+  parseBaseURL(upstream, '--upstream');
+  const redis = nonEmpty(values.redis, '--redis');
+  if (redis !== undefined && !/^rediss?:\/\/./.test(redis)) throw new UsageError(`--redis must be a redis:// URL, got '${redis}'`);
+  const variable = nonEmpty(values['api-key-env'], '--api-key-env');
+  let apiKey: string | undefined;
+  if (variable !== undefined) {
+    apiKey = io.env[variable];
+    if (apiKey === undefined || apiKey.trim() === '') throw new UsageError(`--api-key-env: the environment variable ${variable} is not set or empty`);
+  }
+  try {
+    await runRelay(
+      {
+        port,
+        host,
+        upstream,
+        ...(redis === undefined ? {} : { redis }),
+        ...(apiKey === undefined ? {} : { apiKey, apiKeySource: `--api-key-env ${variable}` }),
+      },
+      io,
+    );
+    return EXIT.ok;
+  } catch (error) {
+    const failure = describeFailure(error, apiKey === undefined ? {} : { apiKey });
+    line(io.stderr, `${PROGRAM}: ${failure.message}`);
+    return failure.exitCode;
+  }
+}
+
 /** `batch requests.jsonl`: results on stdout; exit 1 when any request failed (its line says why). */
 async function batch(args: readonly string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(
@@ -182,7 +229,7 @@ async function batch(args: readonly string[], io: CliIO): Promise<number> {
   return code === EXIT.ok && failed > 0 ? EXIT.failed : code;
 }
 
-const RUN: Record<Command, (args: readonly string[], io: CliIO) => Promise<number>> = { demo, chat, serve, batch };
+const RUN: Record<Command, (args: readonly string[], io: CliIO) => Promise<number>> = { demo, chat, serve, batch, relay: relayCommand };
 
 const isCommand = (name: string | undefined): name is Command => (COMMANDS as readonly string[]).includes(name ?? '');
 

@@ -16,7 +16,7 @@ const EXIT_CODES = `Exit codes:
   0 done · 1 failed · 2 bad flag or argument, unreachable endpoint, HTTP error (401 …),
   missing 'openai' package · 130 interrupted`;
 
-export const HELP: Record<'program' | 'demo' | 'chat' | 'serve' | 'batch', string> = {
+export const HELP: Record<'program' | 'demo' | 'chat' | 'serve' | 'batch' | 'relay', string> = {
   program: `${PROGRAM}: OpenAI-compatible chat-completion streams as RxJS Observables
 
 Usage:
@@ -28,6 +28,7 @@ Commands:
   chat    Stream one answer to the terminal, then timing and usage on stderr
   serve   Start the local OpenAI-compatible server in the foreground
   batch   Stream many requests (JSON Lines) within budgets; one result per line
+  relay   Run the resumable relay (in memory, or on Redis) in front of an API
   help    Show the help of a command (${PROGRAM} help demo)
 
 Options:
@@ -125,6 +126,31 @@ Examples:
   ${PROGRAM} serve --port 8787
   ${PROGRAM} serve --port 0 --timing instant --api-key test-key
   MOCK_KEY=test-key ${PROGRAM} serve --api-key-env MOCK_KEY
+`,
+
+  relay: `Usage: ${PROGRAM} relay --upstream <url> [options]
+
+Runs the resumable relay in the foreground (see docs/relay.md): POST /v1/chat/completions calls the
+upstream once and streams the answer with an id per event and the header x-stream-id; GET
+/v1/streams/<id> (with Last-Event-ID) resumes it, also after it ended; DELETE /v1/streams/<id>
+cancels it. Stops cleanly on Ctrl-C or SIGTERM.
+
+Options:
+  --upstream <url>   The API base URL the relay calls (e.g. https://api.openai.com/v1)
+  --port <n>         The port (default 8788; 0 picks any free one and prints it)
+  --host <address>   The address to listen on (default 127.0.0.1)
+  --redis <url>      Keep streams in Redis (redis://127.0.0.1:6379), shared by every relay
+                     process using it; default: in this process's memory
+  --api-key-env <name>
+                     Send the key in that environment variable to the upstream; never printed,
+                     never sent to a client
+  -h, --help         Show this help
+
+${EXIT_CODES}
+
+Examples:
+  OPENAI_API_KEY=… ${PROGRAM} relay --upstream https://api.openai.com/v1 --api-key-env OPENAI_API_KEY
+  ${PROGRAM} relay --port 8788 --upstream http://127.0.0.1:8787/v1 --redis redis://127.0.0.1:6379
 `,
 
   batch: `Usage: ${PROGRAM} batch <requests.jsonl> [options] > results.jsonl

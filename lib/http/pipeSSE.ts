@@ -14,6 +14,9 @@ export interface SSEResponse {
   hasHeader?(name: string): boolean;
   flushHeaders?(): void;
   write(chunk: string): boolean;
+  /** Node's `cork`/`uncork`: the events of one burst go out in one write to the socket. */
+  cork?(): void;
+  uncork?(): void;
   end(): unknown;
   on(event: 'close', listener: () => void): unknown;
 }
@@ -57,7 +60,9 @@ const SSE_HEADERS: Readonly<Record<string, string>> = {
  * no stack) and `res.end()` on error, `: ping` every `options.keepAliveMs`. When the client
  * disconnects (`'close'` before the end), the subscription is unsubscribed at once, which aborts an
  * upstream `fromChatCompletion` request. Headers already sent are left alone, so you may write
- * your own status and headers first. A response that is already closed is not subscribed to.
+ * your own status and headers first. Options `eventIds` and `reuseText` work as for `toSSE`
+ * (`id:` lines; chunks written from the text they arrived as). The events of one burst (the chunks of
+ * one network read) are written between `res.cork()` and `res.uncork()`. A response that is already closed is not subscribed to.
  *
  * ## Example
  * ```ts
@@ -108,12 +113,24 @@ export function pipeSSE(
   const subscription = new Subscription();
   res.on('close', () => subscription.unsubscribe());
   const closed = (): boolean => res.destroyed === true || res.writableEnded === true;
+  // Events that come in one burst (the chunks of one network read) are corked and go to the socket
+  // in one write, uncorked once the burst's synchronous work is done.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    if (!closed()) res.uncork?.();
+  };
   subscription.add(
     events.subscribe({
       next(text) {
         // A response ended or destroyed by someone else takes no more writes: stop, rather than throw.
         if (closed()) return subscription.unsubscribe();
         try {
+          if (!corked && typeof res.cork === 'function') {
+            corked = true;
+            res.cork();
+            queueMicrotask(uncork);
+          }
           res.write(text);
         } catch {
           subscription.unsubscribe();

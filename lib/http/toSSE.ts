@@ -2,7 +2,7 @@ import { asyncScheduler, isObservable, type Observable, type SchedulerLike, type
 import type { ChatCompletionChunk } from '../types.js';
 import { sseText, type ToSSEOptions } from '../protocol/writer.js';
 
-export type { ToSSEOptions } from '../protocol/writer.js';
+export type { ToSSEOptions, EventIds } from '../protocol/writer.js';
 
 /**
  * Turns an Observable of chat-completion chunks into a `ReadableStream` of the OpenAI wire format.
@@ -39,6 +39,12 @@ export type { ToSSEOptions } from '../protocol/writer.js';
  * by `***` (`options.formatError` chooses the body yourself). A value that is not a chunk object
  * ends the stream the same way, with an `InvalidChunkError`'s message.
  *
+ * For a relay, `options.eventIds` (`{ streamId, start? }`) puts an `id: <streamId>:<n>` line before
+ * each event (not the pings), which a browser's `EventSource` sends back as `Last-Event-ID`; and a
+ * chunk that `fromSSE` or `chatChunks()` parsed and that arrives here as the same object is written
+ * from the text it came as, without `JSON.stringify` (`options.reuseText`, default `true`; a chunk
+ * an operator derived is a new object and is stringified).
+ *
  * The stream is cold and lazy: nothing subscribes to the source until the stream is first read,
  * and each stream subscribes once. Cancelling it (`reader.cancel()`, the client going away)
  * unsubscribes at once, which aborts the upstream request of a `fromChatCompletion` or `fromSSE`
@@ -73,7 +79,8 @@ export type { ToSSEOptions } from '../protocol/writer.js';
  * @see {@link fromSSE}
  *
  * @param source The chunks to send.
- * @param options `keepAliveMs` for `: ping` comments; `formatError` for the body of the error event.
+ * @param options `keepAliveMs` for `: ping` comments; `formatError` for the body of the error event;
+ * `eventIds` for `id:` lines; `reuseText` (default `true`) to write parsed chunks from their text.
  * @param scheduler Times the keep-alive comments; default `asyncScheduler`.
  * @return A `ReadableStream<Uint8Array>` of the source's chunks in the OpenAI server-sent-events
  * format, which subscribes to the source when first read.

@@ -9,6 +9,7 @@ import { redactSecrets } from '../redact.js';
 import { raise, type ParserSink } from '../sse/eventParser.js';
 import type { ChatCompletionChunk } from '../types.js';
 import { errorEventBody, serverErrorOf } from './serverError.js';
+import { keepRawText } from './rawText.js';
 
 /**
  * Events to chat-completion chunks, the logic of `chatChunks()`: parses each `message` event's
@@ -102,6 +103,8 @@ export class ChatChunkReader {
       return;
     }
     const chunk = value as unknown as ChatCompletionChunk;
+    // The text it came as, for a writer that sends the chunk on unchanged (`rawText.ts`).
+    keepRawText(chunk, data);
     if (!this.requireDone && Array.isArray(chunk.choices)) {
       for (const choice of chunk.choices as unknown[]) {
         const { index, finish_reason } = (choice ?? {}) as { index?: unknown; finish_reason?: unknown };

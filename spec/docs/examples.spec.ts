@@ -137,6 +137,7 @@ describe('the examples of README.md and docs/', () => {
         'rxjs-chat-stream': ['lib/index.ts'],
         'rxjs-chat-stream/testing': ['lib/testing/index.ts'],
         'rxjs-chat-stream/angular': ['lib/angular/index.ts'],
+        'rxjs-chat-stream/redis': ['lib/relay/redis/index.ts'],
       },
     };
     const sources = new Map(all.map((example) => [fileName(example), moduleText(example)]));
@@ -185,6 +186,7 @@ describe('the examples of README.md and docs/', () => {
       const prelude = `./${relative(folder, join(__dirname, 'prelude.runtime.js')).replace(/\\/g, '/')}`;
       const code = `import '${prelude}';\n${moduleText(example)}`
         .replace(/from 'rxjs-chat-stream\/testing'/g, `from '${lib('testing/index.js')}'`)
+        .replace(/from 'rxjs-chat-stream\/redis'/g, `from '${lib('relay/redis/index.js')}'`)
         .replace(/from 'rxjs-chat-stream'/g, `from '${lib('index.js')}'`);
       writeFileSync(file, code);
       const { code: exit, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {

@@ -1,5 +1,5 @@
 /**
- * A user's file: every export of `rxjs-chat-stream` and `rxjs-chat-stream/testing`, values and
+ * A user's file: every export of `rxjs-chat-stream`, `rxjs-chat-stream/testing` and `rxjs-chat-stream/redis`, values and
  * types, used the way an app uses them. `spec/packaging.spec.ts` type-checks it in a project that
  * installed the packed package (with `strict`, `exactOptionalPropertyTypes`,
  * `noUncheckedIndexedAccess`, `noUnusedLocals`, `skipLibCheck: false`), under Node's and bundlers'
@@ -29,8 +29,24 @@ import {
   pipeSSE,
   type ChatChunksOptions,
   type ToSSEOptions,
+  type EventIds,
   type PipeSSEOptions,
   type SSEResponse,
+  // Relaying
+  relay,
+  MemoryChunkLog,
+  ChunkLogError,
+  type ChunkLogErrorReason,
+  type ChunkLog,
+  type LogEvent,
+  type LogEventKind,
+  type LogStreamInfo,
+  type ReadLogOptions,
+  type RelayHandler,
+  type RelayOptions,
+  type RelayRequest,
+  type RelayResponse,
+  type RelayUpstream,
   // Operators
   contentDeltas,
   elapsed,
@@ -177,6 +193,7 @@ import {
   type FinishReason,
   type MockToolCall,
 } from 'rxjs-chat-stream/testing';
+import { RedisChunkLog, type RedisChunkLogOptions, type RedisClientLike } from 'rxjs-chat-stream/redis';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 /** Returns `value`; compiles only when its type is exactly `T` (never when it is `any`). */
@@ -257,7 +274,8 @@ const writeOptions: ToSSEOptions = { keepAliveMs: 15_000, formatError: (error): 
 is<ReadableStream<Uint8Array>>()(toSSE(chunks$, writeOptions));
 is<(source: Observable<ChatCompletionChunk>) => ReadableStream<Uint8Array>>()(toSSE(writeOptions));
 declare const response: SSEResponse;
-const pipeOptions: PipeSSEOptions = { headers: { 'x-accel-buffering': 'no' } };
+const eventIds: EventIds = { streamId: 'stream-1', start: 0 };
+const pipeOptions: PipeSSEOptions = { headers: { 'x-accel-buffering': 'no' }, eventIds, reuseText: true };
 pipeSSE(chunks$, response, pipeOptions).unsubscribe();
 
 // Operators.
@@ -388,6 +406,27 @@ if (error instanceof ToolCallArgumentsError) {
   is<string>()(failed.arguments);
 }
 const thrown = new IncompleteStreamError('no [DONE]', { ...errorOptions, reason: reasons[1] });
+
+// The relay.
+const relayUpstream: RelayUpstream = { baseURL: 'http://127.0.0.1:8080/v1', apiKey: 'from-env' };
+const chunkLog: ChunkLog = new MemoryChunkLog();
+const relayOptions: RelayOptions = { upstream: relayUpstream, log: chunkLog, ttlMs: 60_000, heartbeatMs: 1000, heartbeatTimeoutMs: 5000 };
+const relayHandler: RelayHandler = relay(relayOptions);
+declare const relayRequest: RelayRequest;
+declare const relayResponse: RelayResponse;
+relayHandler(relayRequest, relayResponse);
+void relayHandler.close();
+const kind: LogEventKind = 'done';
+const logged: LogEvent = { sequence: 0, kind, data: '[DONE]' };
+const readOptions: ReadLogOptions = { heartbeatTimeoutMs: 5000 };
+is<Observable<LogEvent>>()(chunkLog.read('stream-1', logged.sequence, readOptions));
+void chunkLog.info('stream-1').then((info: LogStreamInfo | undefined) => info?.finished);
+if (error instanceof ChunkLogError) is<ChunkLogErrorReason>()(error.reason);
+declare const redisClient: RedisClientLike;
+const redisOptions: RedisChunkLogOptions = { keyPrefix: 'app:', maxEvents: 10_000, blockMs: 250 };
+const redisLog: ChunkLog = new RedisChunkLog(redisClient, redisOptions);
+is<Promise<RedisChunkLog>>()(RedisChunkLog.connect('redis://127.0.0.1:6379', redisOptions));
+void redisLog.close();
 
 // rxjs-chat-stream/testing.
 const timing: MockTiming = { timeToFirstTokenMs: 0, perTokenMs: 0 };
