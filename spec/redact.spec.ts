@@ -284,12 +284,14 @@ describe('redactAndCut and redactSecrets: edges', () => {
   });
 
   it('should mask the whole value of exactly the credential keys', () => {
-    expect(redactValue({ authorizationHint: 'visible', 'x-access-token': 't', access_token: 't', accessXtoken: 'visible', 'api-key': 'k' })).toStrictEqual({
+    expect(redactValue({ authorizationHint: 'visible', 'x-access-token': 't', access_token: 't', accessXtoken: 'visible', 'api-key': 'k', accessToken: 'opaque', apikey: 'opaque' })).toStrictEqual({
       authorizationHint: 'visible',
       'x-access-token': '***',
       access_token: '***',
       accessXtoken: 'visible',
       'api-key': '***',
+      accessToken: '***',
+      apikey: '***',
     });
   });
 
