@@ -284,12 +284,14 @@ describe('redactAndCut and redactSecrets: edges', () => {
   });
 
   it('should mask the whole value of exactly the credential keys', () => {
-    expect(redactValue({ authorizationHint: 'visible', 'x-access-token': 't', access_token: 't', accessXtoken: 'visible', 'api-key': 'k' })).toStrictEqual({
+    expect(redactValue({ authorizationHint: 'visible', 'x-access-token': 't', access_token: 't', accessXtoken: 'visible', 'api-key': 'k', accessToken: 'opaque', apikey: 'opaque' })).toStrictEqual({
       authorizationHint: 'visible',
       'x-access-token': '***',
       access_token: '***',
       accessXtoken: 'visible',
       'api-key': '***',
+      accessToken: '***',
+      apikey: '***',
     });
   });
 
@@ -313,6 +315,12 @@ describe('redactAndCut and redactSecrets: edges', () => {
     expect(text.slice(0, bound).endsWith(' sk-pr')).toBe(true);
     expect(redactAndCut(text, 20)).toBe('sk-*** …');
   });
+
+  it('should read a text of exactly the first cut whole: not cut, no ellipsis', () => {
+    const bound = 2 * 20 + 4096;
+    expect(redactAndCut(`sk-${'a'.repeat(bound - 3)}`, 20)).toBe('sk-***');
+    expect(redactAndCut(`sk-${'a'.repeat(bound - 2)}`, 20)).toBe('sk-***…');
+  });
 });
 
 describe('redactErrorInPlace: every field', () => {
@@ -331,6 +339,14 @@ describe('redactErrorInPlace: every field', () => {
     expect(other.error).toEqual({ note: 'sk-***' });
     expect(other.error).not.toBe(body);
     expect(other.headers).toEqual({ plain: 'sk-proj-abcdef123456' }); // not a Headers: left as it is
+  });
+
+  it('should redact a stack that was already read (V8 formats it once, with the message of then)', () => {
+    const error = new Error('key sk-proj-abcdef123456');
+    expect(error.stack).toContain('sk-proj'); // formatted now, before the redaction
+    redactErrorInPlace(error);
+    expect(error.stack).not.toContain('sk-proj');
+    expect(error.stack).toContain('key sk-***');
   });
 
   it('should keep the same Headers object when nothing in it needed redacting', () => {
