@@ -49,3 +49,36 @@ export function runChild<T>(args: readonly string[], timeoutMs = 240_000): Promi
     child.stdin!.end();
   });
 }
+
+/**
+ * Starts a child that serves until told to stop: resolves with the JSON of its first stdout line
+ * (where it says how to reach it) and a `stop()` that closes its stdin, waits for its exit, and
+ * sends SIGTERM after 5 s.
+ */
+export async function startLongChild<T>(args: readonly string[], what: string): Promise<{ first: T; stop(): Promise<void> }> {
+  const child = spawnChild(args);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const first = await new Promise<string>((resolvePromise, reject) => {
+    let stdout = '';
+    const onData = (text: string): void => {
+      stdout += text;
+      const newline = stdout.indexOf('\n');
+      if (newline >= 0) {
+        child.stdout!.off('data', onData);
+        resolvePromise(stdout.slice(0, newline));
+      }
+    };
+    child.stdout!.setEncoding('utf8').on('data', onData);
+    child.on('exit', (code) => reject(new Error(`${what} exited (${code}) before it started: ${stderr.slice(-1000)}`)));
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
+    child.stdin!.end();
+    const timer = setTimeout(() => child.kill('SIGTERM'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { first: JSON.parse(first) as T, stop };
+}

@@ -5,9 +5,8 @@
  * sockets are opened once and reused). Total time per round; the time to first chunk of each
  * stream, p50 and p99 per round (medians over the rounds reported).
  */
-import type { ChildProcess } from 'node:child_process';
 import OpenAI from 'openai';
-import { spawnChild } from '../child-process.js';
+import { startLongChild } from '../child-process.js';
 import { PARAMS } from '../contenders.js';
 import type { BenchContext, CaseResult } from '../context.js';
 import { percentile, timeGroup, type Contender, type Group, type GroupResult } from '../harness.js';
@@ -23,32 +22,8 @@ export interface ManyResult {
 
 /** The local server, in a child process. */
 export async function startServerChild(replyBytes: number): Promise<{ baseURL: string; reply: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawnChild(['server', String(replyBytes)]);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const first = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    const onData = (text: string): void => {
-      stdout += text;
-      const newline = stdout.indexOf('\n');
-      if (newline >= 0) {
-        child.stdout!.off('data', onData);
-        resolve(stdout.slice(0, newline));
-      }
-    };
-    child.stdout!.setEncoding('utf8').on('data', onData);
-    child.on('exit', (code) => reject(new Error(`the bench server exited (${code}) before it started: ${stderr.slice(-1000)}`)));
-  });
-  const { baseURL, reply } = JSON.parse(first) as { baseURL: string; reply: string };
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.stdin!.end();
-    const timer = setTimeout(() => child.kill('SIGTERM'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  return { baseURL, reply, stop };
+  const { first, stop } = await startLongChild<{ baseURL: string; reply: string }>(['server', String(replyBytes)], 'the bench server');
+  return { ...first, stop };
 }
 
 function metrics(result: ManyResult): Record<string, number> {

@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { CHAT_URL } from '../contenders.js';
-import { spawnChild } from '../child-process.js';
+import { startLongChild } from '../child-process.js';
 import type { BenchContext, CaseResult } from '../context.js';
 import { percentile, timeGroup, type Contender, type Group, type GroupResult } from '../harness.js';
 import { fakeFetch, realisticChunks, wirePieces } from '../inputs.js';
@@ -135,29 +135,8 @@ async function redisInfoMemory(port: number): Promise<number> {
 }
 
 async function startRelayChild(upstream: string, store: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawnChild(['relay', upstream, store]);
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-  const url = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    child.stdout!.setEncoding('utf8').on('data', (text: string) => {
-      stdout += text;
-      const newline = stdout.indexOf('\n');
-      if (newline >= 0) resolve((JSON.parse(stdout.slice(0, newline)) as { url: string }).url);
-    });
-    child.on('exit', (code) => reject(new Error(`relay child exited (${code}): ${stderr.slice(-1000)}`)));
-  });
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.stdin!.end();
-      const timer = setTimeout(() => child.kill('SIGTERM'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const { first, stop } = await startLongChild<{ url: string }>(['relay', upstream, store], 'the relay child');
+  return { url: first.url, stop };
 }
 
 interface ConcurrentResult {
