@@ -62,7 +62,7 @@ function eventsOf(text: string): { events: number; length: number } {
 function perChunkContenders(fetchFn: typeof fetch, pieces: readonly Uint8Array[], wireLength: number): Array<Contender<unknown>> {
   const through = (reuseText: boolean) => (): Promise<SinkResponse> =>
     new Promise<SinkResponse>((resolve) => {
-      pipeSSE(fromSSE((signal) => fetchFn(CHAT_URL, { signal })), new SinkResponse(resolve), { reuseText, keepAliveMs: 0 });
+      pipeSSE(fromSSE((signal) => fetchFn(CHAT_URL, { signal }), { keepText: reuseText }), new SinkResponse(resolve), { reuseText, keepAliveMs: 0 });
     });
   const written = (sink: SinkResponse): unknown => ({ events: sink.events, length: sink.length });
   return [

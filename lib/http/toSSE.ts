@@ -41,7 +41,7 @@ export type { ToSSEOptions, EventIds } from '../protocol/writer.js';
  *
  * For a relay, `options.eventIds` (`{ streamId, start? }`) puts an `id: <streamId>:<n>` line before
  * each event (not the pings), which a browser's `EventSource` sends back as `Last-Event-ID`; and a
- * chunk that `fromSSE` or `chatChunks()` parsed and that arrives here as the same object is written
+ * chunk that `fromSSE` or `chatChunks()` parsed with `keepText: true` and that arrives here as the same object is written
  * from the text it came as, without `JSON.stringify` (`options.reuseText`, default `true`; a chunk
  * an operator derived is a new object and is stringified).
  *

@@ -12,6 +12,11 @@ export interface ChatChunksOptions {
    * (for servers that never send `[DONE]`); otherwise it errors as with `true`.
    */
   requireDone?: boolean;
+  /**
+   * Keep the text each chunk arrived as, for a writer that passes it on unchanged (see
+   * `fromSSE`'s `keepText`; default `false`).
+   */
+  keepText?: boolean;
 }
 
 /**
@@ -78,9 +83,10 @@ export function chatChunks(
   options: ChatChunksOptions = {},
 ): OperatorFunction<ServerSentEvent, ChatCompletionChunk> {
   const requireDone = options.requireDone ?? true;
+  const keepText = options.keepText ?? false;
   return (source) =>
     new Observable<ChatCompletionChunk>((subscriber) => {
-      const reader = new ChatChunkReader(subscriber, requireDone);
+      const reader = new ChatChunkReader(subscriber, requireDone, keepText);
       return source.subscribe({
         next(event) {
           reader.serverSentEvent(event);

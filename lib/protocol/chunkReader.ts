@@ -25,6 +25,8 @@ export class ChatChunkReader {
   constructor(
     private readonly subscriber: ParserSink & { next(chunk: ChatCompletionChunk): void; complete(): void },
     private readonly requireDone: boolean,
+    /** Whether to keep each chunk's data text for a writer (`keepText`); off by default, it costs a WeakMap entry per chunk. */
+    private readonly keepText = false,
   ) {}
 
   /**
@@ -104,7 +106,7 @@ export class ChatChunkReader {
     }
     const chunk = value as unknown as ChatCompletionChunk;
     // The text it came as, for a writer that sends the chunk on unchanged (`rawText.ts`).
-    keepRawText(chunk, data);
+    if (this.keepText) keepRawText(chunk, data);
     if (!this.requireDone && Array.isArray(chunk.choices)) {
       for (const choice of chunk.choices as unknown[]) {
         const { index, finish_reason } = (choice ?? {}) as { index?: unknown; finish_reason?: unknown };

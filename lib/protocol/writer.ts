@@ -41,8 +41,9 @@ export interface ToSSEOptions {
    */
   eventIds?: EventIds;
   /**
-   * Write a chunk that `fromSSE` or `chatChunks()` parsed, and that reaches the writer as the same
-   * object, from the text it arrived as instead of `JSON.stringify`-ing it again (default `true`).
+   * Write a chunk that `fromSSE` or `chatChunks()` parsed with `keepText: true`, and that reaches
+   * the writer as the same object, from the text it arrived as instead of `JSON.stringify`-ing it
+   * again (default `true`; a chunk whose source kept no text is stringified).
    * A chunk an operator derived (a new object) is always stringified. Turn this off if you change
    * chunks in place (`tap((c) => { c.model = 'x'; })`): such a chunk still has its old text.
    */

@@ -327,8 +327,9 @@ export function relay(options: RelayOptions): RelayHandler {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
     if (upstream.apiKey !== undefined && upstream.apiKey !== '') headers['authorization'] = `Bearer ${upstream.apiKey}`;
     const text = JSON.stringify(body);
-    subscription = fromSSE((signal) =>
-      fetchUpstream(`${upstream.baseURL}/chat/completions`, { method: 'POST', headers, body: text, signal }),
+    subscription = fromSSE(
+      (signal) => fetchUpstream(`${upstream.baseURL}/chat/completions`, { method: 'POST', headers, body: text, signal }),
+      { keepText: true },
     ).subscribe({
       next(chunk) {
         let data: string;

@@ -142,11 +142,13 @@ describe('reuseText (toSSE, pipeSSE)', () => {
       const events = { a: sse(RAW_A), b: sse(RAW_B), d: sse('[DONE]') };
       const e1 = cold(' -a--b--d', events);
       const kept = new FakeResponse(() => testScheduler.now());
-      pipeSSE(e1.pipe(chatChunks()), kept, {}, testScheduler);
+      pipeSSE(e1.pipe(chatChunks({ keepText: true })), kept, {}, testScheduler);
+      const notKept = new FakeResponse(() => testScheduler.now());
+      pipeSSE(e1.pipe(chatChunks()), notKept, {}, testScheduler);
       const derived = new FakeResponse(() => testScheduler.now());
-      pipeSSE(e1.pipe(chatChunks(), map((chunk) => ({ ...chunk }))), derived, {}, testScheduler);
+      pipeSSE(e1.pipe(chatChunks({ keepText: true }), map((chunk) => ({ ...chunk }))), derived, {}, testScheduler);
       const off = new FakeResponse(() => testScheduler.now());
-      pipeSSE(e1.pipe(chatChunks()), off, { reuseText: false }, testScheduler);
+      pipeSSE(e1.pipe(chatChunks({ keepText: true })), off, { reuseText: false }, testScheduler);
       testScheduler.flush();
       expect(kept.log).toEqual([
         [1, `data: ${RAW_A}\n\n`],
@@ -162,6 +164,8 @@ describe('reuseText (toSSE, pipeSSE)', () => {
       ];
       expect(derived.log).toEqual(stringified);
       expect(off.log).toEqual(stringified);
+      // Without keepText the source kept nothing: stringified (the default costs no WeakMap entry).
+      expect(notKept.log).toEqual(stringified);
       // The texts really differ: the test could fail.
       expect(event(JSON.parse(RAW_A))).not.toBe(`data: ${RAW_A}\n\n`);
     });
@@ -169,7 +173,7 @@ describe('reuseText (toSSE, pipeSSE)', () => {
 
   it('should re-stringify data that came on several data lines', async () => {
     const body = `data: {"id":"c1","object":"chat.completion.chunk",\ndata: "created":1,"model":"m","choices":[]}\n\ndata: [DONE]\n\n`;
-    const text = await readAll(toSSE(fromSSE(bodyOf(body))));
+    const text = await readAll(toSSE(fromSSE(bodyOf(body), { keepText: true })));
     expect(text).toBe(
       `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[]}\n\n${DONE}`,
     );
@@ -177,8 +181,8 @@ describe('reuseText (toSSE, pipeSSE)', () => {
 
   it('should relay a body from fromSSE byte for byte, ids added', async () => {
     const body = `data: ${RAW_A}\n\ndata: ${RAW_B}\n\ndata: [DONE]\n\n`;
-    await expect(readAll(toSSE(fromSSE(bodyOf(body))))).resolves.toBe(body);
-    await expect(readAll(toSSE(fromSSE(bodyOf(body)), { eventIds: { streamId: 'r' } }))).resolves.toBe(
+    await expect(readAll(toSSE(fromSSE(bodyOf(body), { keepText: true })))).resolves.toBe(body);
+    await expect(readAll(toSSE(fromSSE(bodyOf(body), { keepText: true }), { eventIds: { streamId: 'r' } }))).resolves.toBe(
       `id: r:0\ndata: ${RAW_A}\n\nid: r:1\ndata: ${RAW_B}\n\nid: r:2\ndata: [DONE]\n\n`,
     );
   });
@@ -188,7 +192,7 @@ describe('reuseText (toSSE, pipeSSE)', () => {
       fc.asyncProperty(fc.string({ size: 'large', unit: 'grapheme' }), fc.integer({ min: 1, max: 3 }), async (answer, n) => {
         const chunks = buildChunks(answer, { includeUsage: true, n });
         const body = chunks.map((c) => `data: ${JSON.stringify(c, null, 1).replace(/\n/g, ' ')}\n\n`).join('') + DONE;
-        const relayed = await readAll(toSSE(fromSSE(bodyOf(body))));
+        const relayed = await readAll(toSSE(fromSSE(bodyOf(body), { keepText: true })));
         expect(relayed).toBe(body);
         expect(relayed).not.toBe(toSSEText(chunks));
         const parsed = await lastValueFrom(fromSSE(bodyOf(relayed)).pipe(toArray()));
