@@ -25,7 +25,7 @@ export class ChatChunkReader {
   constructor(
     private readonly subscriber: ParserSink & { next(chunk: ChatCompletionChunk): void; complete(): void },
     private readonly requireDone: boolean,
-    /** Whether to keep each chunk's data text for a writer (`keepText`); off by default, it costs a WeakMap entry per chunk. */
+    /** Whether to note each chunk's data text for a writer (`keepText`, see `rawText.ts`). */
     private readonly keepText = false,
   ) {}
 

@@ -1,29 +1,37 @@
 /*
  * The text a chunk arrived as. `fromSSE` and `chatChunks()` parse each event's data with
- * `JSON.parse`; the reader keeps that data text beside the parsed object (a WeakMap, so it goes
- * when the chunk goes), and the writer (`toSSE`, `pipeSSE`, the relay) sends that text again
- * instead of `JSON.stringify`-ing the object: a relay does not pay for the JSON twice.
+ * `JSON.parse`; with `keepText`, the reader notes the last chunk it parsed and that data text just
+ * before it emits the chunk, and a writer (`toSSE`, `pipeSSE`, the relay) that receives that same
+ * object sends the text again instead of `JSON.stringify`-ing it: a relay does not pay for the JSON
+ * twice.
  *
- * The key is the object itself: an operator that derives a new chunk (`map((c) => ({ ...c }))`)
- * makes an object with no text, which is stringified as usual. A chunk changed in place keeps its
- * old text: change a copy, or turn `reuseText` off in the writer's options.
+ * One slot, not a map: a writer downstream of the reader gets the chunk in the same synchronous
+ * call (`next` runs through the operators between them), so the slot still holds it; a chunk that
+ * reaches the writer after the reader parsed another (held by a buffer) finds that one in the slot
+ * and is stringified, as is a chunk an operator derived (a new object). Two assignments per chunk:
+ * a WeakMap entry per chunk cost about a third of the parse's time, measured. A chunk changed in
+ * place between the reader and the writer still has its old text: change a copy, or turn
+ * `reuseText` off in the writer's options.
  */
 
-const rawTexts = new WeakMap<object, string>();
+let lastChunk: object | undefined;
+let lastText = '';
 
 /**
- * Remembers the JSON text a chunk was parsed from.
+ * Notes the JSON text the chunk about to be emitted was parsed from.
  * @internal
  */
 export function keepRawText(chunk: object, text: string): void {
-  rawTexts.set(chunk, text);
+  lastChunk = chunk;
+  lastText = text;
 }
 
 /**
- * The JSON text `chunk` was parsed from, when a reader of this package parsed it; undefined
- * otherwise. It may hold line feeds (data of several `data:` lines): the writer checks.
+ * The JSON text `chunk` was parsed from, when it is the chunk a reader of this package emitted
+ * last; undefined otherwise. It may hold line feeds (data of several `data:` lines): the writer
+ * checks.
  * @internal
  */
 export function rawTextOf(chunk: object): string | undefined {
-  return rawTexts.get(chunk);
+  return chunk === lastChunk ? lastText : undefined;
 }

@@ -33,10 +33,11 @@ export interface FromSSEOptions {
    */
   requireDone?: boolean;
   /**
-   * Keep the text each chunk arrived as, so that a writer (`toSSE`, `pipeSSE`, `relay`) passing
-   * the chunk on unchanged writes that text instead of `JSON.stringify`-ing it again (default
-   * `false`: it costs a WeakMap entry per chunk, about a third of the parse's time, which only a
-   * relay gets back).
+   * Keep the text each chunk arrived as, so that a writer (`toSSE`, `pipeSSE`, `relay`) that gets
+   * the chunk unchanged before the next one is parsed (through synchronous operators such as `map`,
+   * `filter`, `tap`), writes that text instead of
+   * `JSON.stringify`-ing it again (default `false`). Opt-in because a chunk changed in place on the
+   * way (`tap((c) => { c.model = 'x'; })`) would be written as it came; a new object (`map`) never is.
    */
   keepText?: boolean;
   /** Aborting it errors the stream with the signal's reason and aborts the request. */

@@ -4,7 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as fc from 'fast-check';
-import { lastValueFrom, map, of, Subject, throwError, toArray } from 'rxjs';
+import { bufferCount, concatMap, from, lastValueFrom, map, of, Subject, throwError, toArray } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidInputError } from '../../lib/errors.js';
 import { pipeSSE } from '../../lib/http/pipeSSE.js';
@@ -168,6 +168,24 @@ describe('reuseText (toSSE, pipeSSE)', () => {
       expect(notKept.log).toEqual(stringified);
       // The texts really differ: the test could fail.
       expect(event(JSON.parse(RAW_A))).not.toBe(`data: ${RAW_A}\n\n`);
+    });
+  });
+
+  it('should write a kept chunk from its text only while it is the last one parsed (one slot, not a map)', () => {
+    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    testScheduler.run(({ cold }) => {
+      const events = { a: sse(RAW_A), b: sse(RAW_B), d: sse('[DONE]') };
+      const e1 = cold(' -a--b--d', events);
+      const held = new FakeResponse(() => testScheduler.now());
+      // Both chunks reach the writer after b was parsed: a is stringified, b written as it came.
+      pipeSSE(e1.pipe(chatChunks({ keepText: true }), bufferCount(2), concatMap((pair) => from(pair))), held, {}, testScheduler);
+      testScheduler.flush();
+      expect(held.log).toEqual([
+        [4, event(JSON.parse(RAW_A))],
+        [4, `data: ${RAW_B}\n\n`],
+        [7, DONE],
+        [7, 'end'],
+      ]);
     });
   });
 
