@@ -1,5 +1,5 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { PartialJsonParser, type PartialJsonOptions } from '../structured/partialJsonParser.js';
+import { checkPartialJsonOptions, PartialJsonParser, type PartialJsonOptions } from '../structured/partialJsonParser.js';
 
 export type { PartialJsonOptions } from '../structured/partialJsonParser.js';
 
@@ -82,12 +82,14 @@ const NOTHING = Symbol('nothing');
  * @see {@link accumulate}
  *
  * @param options `fence`: strip a Markdown code fence; `allowIncomplete`: complete with the value
- * so far when the text ends early; `maxDepth`: the deepest nesting accepted (default 128).
+ * so far when the text ends early; `maxDepth`: the deepest nesting accepted (default 128). Options
+ * are checked when the operator is called: one that is not what it must be is an `InvalidInputError`.
  * @return A function that returns an Observable that emits the JSON value parsed so far after each
  * string of the source that changes it. The type parameter is a cast, not a check: the values are
  * partial.
  */
 export function partialJson<T = unknown>(options?: PartialJsonOptions): OperatorFunction<string, T> {
+  checkPartialJsonOptions(options, 'partialJson()');
   return (source) =>
     new Observable<T>((subscriber) => {
       const parser = new PartialJsonParser(options);

@@ -3,7 +3,7 @@ import { watchMerge } from '../accumulation/collect.js';
 import type { ChoiceState, ToolCallState } from '../accumulation/state.js';
 import { InvalidInputError, ToolCallArgumentsError } from '../errors.js';
 import { isObject } from '../json.js';
-import { PartialJsonParser } from '../structured/partialJsonParser.js';
+import { checkMaxDepth, PartialJsonParser } from '../structured/partialJsonParser.js';
 import type { ChatCompletionChunk } from '../types.js';
 
 /** A function call's arguments so far, parsed: what {@link toolCallArguments} emits. */
@@ -100,9 +100,7 @@ export interface ToolCallArgumentsOptions {
 export function toolCallArguments(options: ToolCallArgumentsOptions = {}): OperatorFunction<ChatCompletionChunk, ToolCallProgress> {
   if (!isObject(options)) throw new InvalidInputError('toolCallArguments() options', options, 'an object');
   const maxDepth = options.maxDepth;
-  if (maxDepth !== undefined && !(typeof maxDepth === 'number' && (Number.isSafeInteger(maxDepth) || maxDepth === Infinity) && maxDepth >= 1)) {
-    throw new InvalidInputError('toolCallArguments() options.maxDepth', maxDepth, 'a whole number >= 1 (or Infinity)');
-  }
+  checkMaxDepth(maxDepth, 'toolCallArguments() options.maxDepth');
   return watchMerge<ToolCallProgress>((accumulator, subscriber) => {
     /** Each function call's parser, and what it last emitted. */
     const parsers = new Map<ToolCallState, { parser: PartialJsonParser; choice: ChoiceState; emitted: unknown }>();

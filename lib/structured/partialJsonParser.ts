@@ -1,4 +1,5 @@
-import { PartialJsonError } from '../errors.js';
+import { InvalidInputError, PartialJsonError } from '../errors.js';
+import { isObject } from '../json.js';
 import { redactAndCut, redactSecrets } from '../redact.js';
 import { arrayView, defineEntry, NONE, objectView, type Maybe } from './jsonViews.js';
 
@@ -26,6 +27,32 @@ export interface PartialJsonOptions {
    * (`Infinity` for no limit).
    */
   maxDepth?: number;
+}
+
+/**
+ * Checks a `maxDepth` option where an operator is called: a whole number >= 1, or `Infinity`
+ * (undefined: the default). The parser itself falls back to 128 on anything else.
+ * @internal
+ */
+export function checkMaxDepth(value: unknown, path: string): asserts value is number | undefined {
+  if (value !== undefined && !(typeof value === 'number' && (Number.isSafeInteger(value) || value === Infinity) && value >= 1)) {
+    throw new InvalidInputError(path, value, 'a whole number >= 1 (or Infinity)');
+  }
+}
+
+/**
+ * Checks {@link PartialJsonOptions} where an operator is called (`caller`: `'partialJson()'`): an
+ * object (or undefined), `fence` and `allowIncomplete` booleans, `maxDepth` as {@link checkMaxDepth}.
+ * @internal
+ */
+export function checkPartialJsonOptions(options: unknown, caller: string): void {
+  if (options === undefined) return;
+  if (!isObject(options)) throw new InvalidInputError(`${caller} options`, options, 'an object');
+  for (const name of ['fence', 'allowIncomplete'] as const) {
+    const value = (options as PartialJsonOptions)[name];
+    if (value !== undefined && typeof value !== 'boolean') throw new InvalidInputError(`${caller} options.${name}`, value, 'a boolean');
+  }
+  checkMaxDepth((options as PartialJsonOptions).maxDepth, `${caller} options.maxDepth`);
 }
 
 // Scanner modes: what the next character may be.

@@ -1,7 +1,7 @@
 import { TestScheduler } from 'rxjs/testing';
 import { from, lastValueFrom, map, tap, toArray, type Observable } from 'rxjs';
 import { partialJson } from '../../lib/operators/partialJson.js';
-import { ChatStreamError, PartialJsonError } from '../../lib/errors.js';
+import { ChatStreamError, InvalidInputError, PartialJsonError } from '../../lib/errors.js';
 
 /** Runs `result` in `scheduler` and gives the error it ended with. */
 function caughtBy(scheduler: TestScheduler, result: Observable<unknown>): PartialJsonError {
@@ -14,6 +14,21 @@ function caughtBy(scheduler: TestScheduler, result: Observable<unknown>): Partia
 
 describe('partialJson', () => {
   let testScheduler: TestScheduler;
+
+  it('should refuse bad options with an InvalidInputError when called, naming the option', () => {
+    expect(() => partialJson('deep' as never)).toThrow(InvalidInputError);
+    for (const [options, path] of [
+      [{ maxDepth: 0 }, 'partialJson() options.maxDepth'],
+      [{ maxDepth: 1.5 }, 'partialJson() options.maxDepth'],
+      [{ maxDepth: '3' }, 'partialJson() options.maxDepth'],
+      [{ fence: 'yes' }, 'partialJson() options.fence'],
+      [{ allowIncomplete: 1 }, 'partialJson() options.allowIncomplete'],
+    ] as const) {
+      expect(() => partialJson(options as never)).toThrow(expect.objectContaining({ name: 'InvalidInputError', path }));
+    }
+    expect(() => partialJson({ maxDepth: Infinity, fence: true, allowIncomplete: false })).not.toThrow();
+    expect(() => partialJson()).not.toThrow();
+  });
 
   beforeEach(() => {
     testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
