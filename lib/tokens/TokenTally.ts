@@ -5,7 +5,7 @@ import { allIn } from './charClasses.js';
 import type { EncodingName } from './encodingForModel.js';
 import { growPiece, resumePiece, type GrowingPiece } from './growingPiece.js';
 import { pieceList, preSplitModel, runKindAt, splitByPattern, type PieceList, type PreSplitModel, type RunKind } from './preSplit.js';
-import { NOT_WORDS, splitWords } from './splitWords.js';
+import { LAST_DIGITS, LAST_LOWER, LAST_SPACES, NOT_WORDS, splitWords, wordCuts, type WordCuts } from './splitWords.js';
 
 /** Pieces shorter than this (in characters) are simply counted again after each delta; longer ones are resumed. */
 const LONG_PIECE = 64;
@@ -19,8 +19,11 @@ const LONG_PIECE = 64;
 type TailState =
   /** Pieces none of which is final yet: the short ones' counts, and the last one when it is long. */
   | { readonly kind: 'pieces'; readonly pending: number[]; readonly last: GrowingPiece | undefined }
-  /** One short piece of a run kind (`pending` is its one triple): deltas of that kind keep it one piece. */
-  | { readonly kind: 'shortRun'; readonly run: RunKind; readonly pending: number[] }
+  /**
+   * One short piece of a run kind (`pending` is its one triple): deltas of that kind keep it one
+   * piece. The commonest case (the last word), so a split that leaves another one updates it in place.
+   */
+  | { readonly kind: 'shortRun'; run: RunKind; pending: number[] }
   /** One long piece of a run kind: deltas of that kind grow it, resumed, without a split. */
   | { readonly kind: 'longRun'; readonly run: RunKind; readonly piece: GrowingPiece }
   /** Long white space with a line break: two pieces whose cut only moves (see `blankTail.ts`). */
@@ -58,7 +61,7 @@ export class TokenTally {
 
   private readonly model: PreSplitModel;
   /** Where `splitWords` writes its cuts (it looks at tails shorter than `longPiece` only). */
-  private readonly cuts: Uint32Array;
+  private readonly words: WordCuts;
   /** Where `splitByPattern` writes its pieces. */
   private readonly pieces: PieceList = pieceList();
 
@@ -74,7 +77,7 @@ export class TokenTally {
     private readonly longPiece = LONG_PIECE,
   ) {
     this.model = preSplitModel(encoding);
-    this.cuts = new Uint32Array(Math.max(1, longPiece));
+    this.words = wordCuts(Math.max(1, longPiece));
   }
 
   /** The number of tokens of all text pushed so far. */
@@ -132,9 +135,8 @@ export class TokenTally {
     const counts = previous.kind === 'pieces' || previous.kind === 'shortRun' ? previous.pending : [];
     if (tail.length < this.longPiece) {
       this.splitLength += tail.length; // read by the word scan
-      const cuts = splitWords(tail, this.cuts);
-      if (cuts !== NOT_WORDS) {
-        this.countWords(tail, cuts, counts);
+      if (splitWords(tail, this.words) !== NOT_WORDS) {
+        this.countWords(tail, this.words, counts);
         return;
       }
     }
@@ -149,9 +151,10 @@ export class TokenTally {
     }
   }
 
-  /** Commits the pieces before the last of `splitWords`' `cuts`; the last one is the new tail. */
-  private countWords(tail: string, cuts: number, counts: number[]): void {
-    const bounds = this.cuts;
+  /** Commits the pieces before the last of `splitWords`' cuts; the last one is the new tail. */
+  private countWords(tail: string, words: WordCuts, counts: number[]): void {
+    const bounds = words.cuts;
+    const cuts = words.count;
     let committed = 0;
     let start = 0;
     for (let k = 0; k < cuts; k++) {
@@ -173,9 +176,28 @@ export class TokenTally {
     } else {
       pending = [0, rest.length, open];
     }
-    const run = runKindAt(this.model, tail, start);
-    this.state = run !== undefined ? { kind: 'shortRun', run, pending } : { kind: 'pieces', pending, last: undefined };
+    // The scan saw the last piece: its run kind is known but for a capital after a space (" The").
+    const last = words.last;
+    const run =
+      last === LAST_LOWER
+        ? this.model.letters
+        : last === LAST_SPACES
+          ? this.model.spaces
+          : last === LAST_DIGITS
+            ? undefined
+            : runKindAt(this.model, tail, start);
+    this.shortRunOrPieces(run, pending);
     this.total = this.committed + open;
+  }
+
+  /** Sets the state after a split that left short pieces only: `shortRun` (updated in place when it was one already) or `pieces`. */
+  private shortRunOrPieces(run: RunKind | undefined, pending: number[]): void {
+    const state = this.state;
+    if (run === undefined) this.state = { kind: 'pieces', pending, last: undefined };
+    else if (state.kind === 'shortRun') {
+      state.run = run;
+      state.pending = pending;
+    } else this.state = { kind: 'shortRun', run, pending };
   }
 
   /**
@@ -241,7 +263,7 @@ export class TokenTally {
     } else {
       // One short piece that is the whole tail (the pending ones are all short).
       if (pending.length === 3 && pending[0] === 0 && pending[1] === rest) run = runKindAt(this.model, tail, keepFrom);
-      this.state = run !== undefined ? { kind: 'shortRun', run, pending } : { kind: 'pieces', pending, last: undefined };
+      this.shortRunOrPieces(run, pending);
     }
     this.total = this.committed + open;
   }

@@ -72,6 +72,8 @@ export interface PreSplitModel {
   readonly kinds: readonly RunKind[];
   /** The letters' kind, `kinds[0]`. */
   readonly letters: RunKind;
+  /** The kind of a run of spaces without a line break, `kinds[1]`. */
+  readonly spaces: RunKind;
   /** Whether the pattern cuts letters by case (o200k: `[U…]*[L…]+`), which `reach` reads exactly. */
   readonly cased: boolean;
   /** The classes this model says the pattern spells (a spec checks each one is in it). */
@@ -91,12 +93,14 @@ const MODELS: Readonly<Record<EncodingName, PreSplitModel>> = {
     // alternative fails, and `X?[\p{Lu}…]+` takes the run whole.
     kinds: [O200K_LETTERS, SPACE_RUN, { first: CAPITALS_FIRST, rest: CAPITAL }, SYMBOLS, BREAK_RUN],
     letters: O200K_LETTERS,
+    spaces: SPACE_RUN,
     cased: true,
     spelled: [WHITE_SPACE, NUMBER, SYMBOL, AFTER_SYMBOL, BEFORE_WORD, CASED_UPPER, CASED_LOWER, LINE_BREAK],
   },
   cl100k_base: {
     kinds: [CL100K_LETTERS, SPACE_RUN, SYMBOLS, BREAK_RUN],
     letters: CL100K_LETTERS,
+    spaces: SPACE_RUN,
     cased: false,
     spelled: [WHITE_SPACE, NUMBER, SYMBOL, BEFORE_WORD, LETTER, LINE_BREAK],
   },

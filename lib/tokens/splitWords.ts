@@ -3,10 +3,36 @@ import { CAPITAL, CASED_LOWER, CLASS_TABLE, NUMBER, SPACE, WORD_MARK } from './c
 /** What `splitWords` returns for a text it does not take: split it with the pattern. */
 export const NOT_WORDS = -1;
 
+// What the last piece of a split is (`WordCuts.last`): what says its run kind without reading it again.
+/** Every unit after the first is a lower-case letter: a word (maybe after its space or one capital), a space or a mark alone. */
+export const LAST_LOWER = 0;
+/** A run of spaces, two or more. */
+export const LAST_SPACES = 1;
+/** One or two digits. */
+export const LAST_DIGITS = 2;
+/** A word whose capital follows its space (" The", " T"). */
+export const LAST_CAPITAL = 3;
+
+/** Where `splitWords` writes: kept by the caller, so that a split allocates nothing. */
+export interface WordCuts {
+  /** Where each piece but the first starts (a text longer than this array is not taken). */
+  readonly cuts: Uint32Array;
+  /** How many cuts the last split wrote: its pieces less one. */
+  count: number;
+  /** What its last piece is: `LAST_LOWER`, `LAST_SPACES`, `LAST_DIGITS` or `LAST_CAPITAL`. */
+  last: number;
+}
+
+/** A `WordCuts` for texts of up to `capacity` units. */
+export function wordCuts(capacity: number): WordCuts {
+  return { cuts: new Uint32Array(capacity), count: 0, last: LAST_LOWER };
+}
+
 /** The classes the scan reads (their bits in `CLASS_TABLE`): on ASCII, the space, a-z, A-Z, 0-9 and the marks. */
 const SPACE_BIT = SPACE.bit;
 const LOWER_BIT = CASED_LOWER.bit;
-const LETTER_BITS = CASED_LOWER.bit | CAPITAL.bit;
+const CAPITAL_BIT = CAPITAL.bit;
+const LETTER_BITS = CASED_LOWER.bit | CAPITAL_BIT;
 const MARK_BIT = WORD_MARK.bit;
 const DIGIT_BIT = NUMBER.bit;
 
@@ -20,8 +46,9 @@ const IN_NUMBER = 5;
 
 /**
  * Splits the commonest tails without the pattern: writes where each piece but the first starts
- * into `cuts` and returns how many it wrote, every piece but the last being final; or returns
- * `NOT_WORDS`, for any other text (or when `cuts` is shorter than `text`).
+ * into `out.cuts`, how many it wrote into `out.count` and what the last piece is into `out.last`,
+ * and returns the count, every piece but the last being final; or returns `NOT_WORDS`, having
+ * written nothing, for any other text (or when `out.cuts` is shorter than `text`).
  *
  * The shape: ASCII words separated by spaces, each word lower-case letters after at most one
  * capital and maybe one of `, . ; : ! ?` right after it; numbers of ASCII digits between spaces;
@@ -35,11 +62,15 @@ const IN_NUMBER = 5;
  * treats otherwise are left to it: one letter and a mark ("I."), and a number ending in a full
  * group of three digits. A spec checks the result against `splitByPattern` on random texts.
  *
+ * `out.last` lets the tally know the last piece's run kind (`runKindAt`) without reading it again:
+ * the scan saw it. A spec checks the two agree.
+ *
  * @param text The tail to split (ASCII only, or it is not taken).
- * @param cuts Where the piece starts are written (caller-owned, at least `text.length` long).
+ * @param out Where the cuts are written (caller-owned, `out.cuts` at least `text.length` long).
  * @return The number of cuts (pieces less one), or `NOT_WORDS`.
  */
-export function splitWords(text: string, cuts: Uint32Array): number {
+export function splitWords(text: string, out: WordCuts): number {
+  const cuts = out.cuts;
   const length = text.length;
   if (length === 0 || length > cuts.length) return NOT_WORDS;
   const table = CLASS_TABLE;
@@ -109,5 +140,13 @@ export function splitWords(text: string, cuts: Uint32Array): number {
   if (state === AFTER_MARK && length === 2) return NOT_WORDS;
   // A group of three digits that ends the text is final already (`\p{N}{1,3}` can take no more).
   if (state === IN_NUMBER && digits === 3) return NOT_WORDS;
+  out.count = count;
+  if (state === IN_SPACES) out.last = LAST_SPACES;
+  else if (state === IN_NUMBER) out.last = LAST_DIGITS;
+  else {
+    // A word's one capital is its first unit or the one after its space: only the second is not lower-case.
+    const second = (count === 0 ? 0 : (cuts[count - 1] as number)) + 1;
+    out.last = second < length && ((table[text.charCodeAt(second)] as number) & CAPITAL_BIT) !== 0 ? LAST_CAPITAL : LAST_LOWER;
+  }
   return count;
 }

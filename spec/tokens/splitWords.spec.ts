@@ -1,16 +1,17 @@
 import fc from 'fast-check';
 import type { EncodingName } from '../../lib/tokens/encodingForModel.js';
 import { encoderFor } from '../../lib/tokens/loadEncoding.js';
-import { pieceList, preSplitModel, splitByPattern } from '../../lib/tokens/preSplit.js';
-import { NOT_WORDS, splitWords } from '../../lib/tokens/splitWords.js';
+import { pieceList, preSplitModel, runKindAt, splitByPattern } from '../../lib/tokens/preSplit.js';
+import { LAST_CAPITAL, LAST_DIGITS, LAST_LOWER, LAST_SPACES, NOT_WORDS, splitWords, wordCuts } from '../../lib/tokens/splitWords.js';
 
 const encodings = fc.constantFrom<EncodingName>('o200k_base', 'cl100k_base');
 
 /** The pieces `splitWords` gives, `[start, end)` each, or undefined when it does not take `text`. */
-function wordPieces(text: string, cuts = new Uint32Array(64)): Array<[number, number]> | undefined {
-  const count = splitWords(text, cuts);
+function wordPieces(text: string, out = wordCuts(64)): Array<[number, number]> | undefined {
+  const count = splitWords(text, out);
   if (count === NOT_WORDS) return undefined;
-  const starts = [0, ...Array.from(cuts.subarray(0, count))];
+  expect(out.count).toBe(count);
+  const starts = [0, ...Array.from(out.cuts.subarray(0, count))];
   return starts.map((start, k): [number, number] => [start, starts[k + 1] ?? text.length]);
 }
 
@@ -48,6 +49,50 @@ describe('splitWords', () => {
     expect(taken).toBeGreaterThan(1000);
   });
 
+  it("should say what its last piece is as the run kind it has (the tally's shortcut for runKindAt)", () => {
+    // LAST_LOWER is the letters' kind, LAST_SPACES the spaces', LAST_DIGITS none; LAST_CAPITAL is left to runKindAt.
+    const word = fc.oneof(fc.stringMatching(/^[A-Z]?[a-z]{0,5}[,.;:!?]?$/), fc.stringMatching(/^[0-9]{1,5}$/));
+    const tails = fc
+      .tuple(fc.array(fc.tuple(fc.constantFrom('', ' ', '  ', '   '), word), { minLength: 1, maxLength: 4 }), fc.constantFrom('', ' ', '  ', '   '))
+      .map(([list, after]) => list.map(([gap, w]) => gap + w).join('') + after);
+    const seen = new Set<number>();
+    fc.assert(
+      fc.property(tails, encodings, (tail, encoding) => {
+        const out = wordCuts(64);
+        const count = splitWords(tail, out);
+        if (count === NOT_WORDS) return;
+        seen.add(out.last);
+        const model = preSplitModel(encoding);
+        const start = count === 0 ? 0 : (out.cuts[count - 1] as number);
+        const kind = runKindAt(model, tail, start);
+        if (out.last === LAST_LOWER) expect(kind).toBe(model.letters);
+        else if (out.last === LAST_SPACES) expect(kind).toBe(model.spaces);
+        else if (out.last === LAST_DIGITS) expect(kind).toBeUndefined();
+        else expect(out.last).toBe(LAST_CAPITAL);
+      }),
+      { numRuns: 2000 },
+    );
+    expect([...seen].sort()).toEqual([LAST_LOWER, LAST_SPACES, LAST_DIGITS, LAST_CAPITAL]);
+  });
+
+  it('should tell a capital after a space from one that starts the piece', () => {
+    const last = (text: string): number => {
+      const out = wordCuts(64);
+      expect(splitWords(text, out)).not.toBe(NOT_WORDS);
+      return out.last;
+    };
+    expect([last('a The'), last('a T'), last('The'), last('a the'), last('a '), last('ab,'), last('a   '), last('a 12')]).toEqual([
+      LAST_CAPITAL,
+      LAST_CAPITAL,
+      LAST_LOWER,
+      LAST_LOWER,
+      LAST_LOWER,
+      LAST_LOWER,
+      LAST_SPACES,
+      LAST_DIGITS,
+    ]);
+  });
+
   it('should cut words, marks, runs of spaces and numbers in groups of three', () => {
     expect(wordPieces(' the Quick,  brown')).toEqual([[0, 4], [4, 10], [10, 11], [11, 12], [12, 18]]);
     expect(wordPieces(' in 1999 and')).toEqual([[0, 3], [3, 4], [4, 7], [7, 8], [8, 12]]);
@@ -68,12 +113,12 @@ describe('splitWords', () => {
       'a ,', // a space before a mark
       '?!', // two marks
     ]) {
-      expect({ text, count: splitWords(text, new Uint32Array(64)) }).toEqual({ text, count: NOT_WORDS });
+      expect({ text, count: splitWords(text, wordCuts(64)) }).toEqual({ text, count: NOT_WORDS });
     }
   });
 
   it('should not take a text longer than its cuts array', () => {
-    expect(splitWords('a b c d', new Uint32Array(4))).toBe(NOT_WORDS);
-    expect(splitWords('a b c d', new Uint32Array(7))).toBe(3);
+    expect(splitWords('a b c d', wordCuts(4))).toBe(NOT_WORDS);
+    expect(splitWords('a b c d', wordCuts(7))).toBe(3);
   });
 });
