@@ -154,7 +154,9 @@ export class MemoryChunkLog implements ChunkLog {
     for (const event of events) stream.events.push(event);
     const last = events[events.length - 1];
     if (last !== undefined && isTerminal(last)) stream.finished = true;
-    stream.expiresAt = this.scheduler.now() + stream.ttlMs;
+    // A write is a heartbeat too (see ChunkLog.append).
+    stream.lastHeartbeat = this.scheduler.now();
+    stream.expiresAt = stream.lastHeartbeat + stream.ttlMs;
     for (const reader of [...stream.readers]) reader();
   }
 

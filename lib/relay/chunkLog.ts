@@ -53,7 +53,8 @@ export interface ChunkLog {
   create(streamId: string, ttlMs: number): Promise<void>;
   /**
    * Appends events, in order, numbered from the stream's next sequence number. A `'conflict'` (and
-   * nothing written) when a sequence number is already taken or the stream has ended.
+   * nothing written) when a sequence number is already taken or the stream has ended. An append
+   * is also a heartbeat: a producer busy writing is alive, even when its heartbeat timer runs late.
    */
   append(streamId: string, events: readonly LogEvent[]): Promise<void>;
   /** The producer is alive. Resolves `true` when a reader asked to cancel the stream (`cancel`). */

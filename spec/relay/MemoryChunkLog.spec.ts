@@ -55,6 +55,24 @@ describe('MemoryChunkLog', () => {
     });
   });
 
+  it('should take an append as a heartbeat: a producer busy writing is not lost', () => {
+    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    testScheduler.run(({ expectObservable }) => {
+      const log = new MemoryChunkLog(testScheduler);
+      void log.create('s', 10_000);
+      // No heartbeat at all: appends at 150 and 300, then nothing.
+      testScheduler.schedule(() => void log.append('s', [chunkEvent(0)]), 150);
+      testScheduler.schedule(() => void log.append('s', [chunkEvent(1)]), 300);
+      const lost: LogEvent = { sequence: 2, kind: 'error', data: producerLostData(200) };
+      // Lost only 200 ms after the last append (300), at the check of 550 (every 50 ms).
+      expectObservable(log.read('s', 0, { heartbeatTimeoutMs: 200 })).toBe('150ms a 149ms b 249ms (e|)', {
+        a: chunkEvent(0),
+        b: chunkEvent(1),
+        e: lost,
+      });
+    });
+  });
+
   it('should expire a stream ttlMs after its last write', async () => {
     let now = 0;
     const clock = { now: () => now, schedule: asyncScheduler.schedule.bind(asyncScheduler) } as SchedulerLike;

@@ -113,6 +113,22 @@ describeRedis('RedisChunkLog (a real redis-server)', () => {
     expect(await log.info(s)).toEqual({ nextSequence: 2, finished: true });
   });
 
+  it('should take an append as a heartbeat: a producer busy writing is not lost', async () => {
+    const s = newId();
+    await log.create(s, 10_000);
+    const events: LogEvent[] = [];
+    const reading = lastValueFrom(log.read(s, 0, { heartbeatTimeoutMs: 300 }).pipe(toArray()));
+    // Appends every 100 ms for 900 ms, three times the timeout, and no heartbeat.
+    for (let sequence = 0; sequence < 9; sequence++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const event = chunkEvent(sequence);
+      events.push(event);
+      await log.append(s, [event]);
+    }
+    await log.append(s, [done(9)]);
+    expect(await reading).toEqual([...events, done(9)]);
+  });
+
   it('should fail with ChunkLogError unavailable when Redis is unreachable, and check its input', async () => {
     await expect(RedisChunkLog.connect('redis://127.0.0.1:1')).rejects.toMatchObject({ name: 'ChunkLogError', reason: 'unavailable' });
     await expect(RedisChunkLog.connect('http://x')).rejects.toBeInstanceOf(InvalidInputError);

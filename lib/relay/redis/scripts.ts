@@ -20,9 +20,10 @@ return 1`;
 
 /**
  * ARGV: maxlen, first sequence, then kind and data of each event. Returns the next sequence, -1 for
- * no such stream, -2 when it has ended, -3 when the first sequence is not the next one.
+ * no such stream, -2 when it has ended, -3 when the first sequence is not the next one. A write is
+ * the producer's heartbeat too (`hb`).
  */
-export const APPEND = `
+export const APPEND = `${NOW}
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 local state = redis.call('HMGET', KEYS[2], 'next', 'end', 'ttl')
 if state[2] then return -2 end
@@ -34,7 +35,7 @@ for i = 3, #ARGV, 2 do
   redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '0-' .. next, 'k', ARGV[i], 'd', ARGV[i + 1])
   if ARGV[i] ~= 'chunk' then ended = true end
 end
-redis.call('HSET', KEYS[2], 'next', next)
+redis.call('HSET', KEYS[2], 'next', next, 'hb', now)
 if ended then redis.call('HSET', KEYS[2], 'end', 1) end
 redis.call('PEXPIRE', KEYS[2], state[3])
 redis.call('PEXPIRE', KEYS[1], state[3])
