@@ -11,7 +11,9 @@ export async function relayUntilStdinEnds(upstream: string, store: string): Prom
   const handler = pkg.relay({ upstream: { baseURL: upstream }, log, keepAliveMs: 0 });
   const server = createServer(handler);
   server.keepAliveTimeout = 120_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // 1,000 clients connect at once: Node's default backlog (511) would leave half of them to SYN
+  // retries, seconds apart.
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`);
   await new Promise<void>((resolve) => {
     process.stdin.on('end', resolve);
