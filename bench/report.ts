@@ -215,7 +215,7 @@ export function markdown(report: BenchReport, existing?: string): string {
     'instead (the `openai` SDK, `eventsource-parser`, the Vercel AI SDK, js-tiktoken, gpt-tokenizer)',
     'and against a hand-written floor. Every contender\'s result is checked equal to ours before',
     'anything is timed. Each group runs warm-up rounds, then rounds in which the contenders take',
-    'turns (the order rotates each round); the tables give medians, and the ratio of each median to',
+    'turns (the order rotates each round, backwards every other round); the tables give medians, and the ratio of each median to',
     'the reference\'s (ours unless said). Ratios are of CPU time (user + system of the process over',
     'the run) wherever the work never waits: another program competing for the cores inflates wall',
     'time but barely CPU time. Wall-clock medians are given beside them. The many-streams case,',
