@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { from, take, tap, type Observable } from 'rxjs';
+import { config, from, take, tap, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidInputError, SSEParseError } from '../../lib/errors.js';
 import { raise, SSEEventParser } from '../../lib/sse/eventParser.js';
@@ -178,6 +178,28 @@ describe('sseEvents', () => {
     );
     expect(events).toEqual([message('1')]);
     expect(seen).toBe(1);
+  });
+
+  it('should not read the pieces a synchronous source sends once the subscriber closed, even one that throws', async () => {
+    // A revoked proxy throws when its type is asked: read after the output closed, that throw would
+    // have nobody to go to and reach rxjs as an unhandled error.
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const unhandled: unknown[] = [];
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = (error: unknown) => unhandled.push(error);
+    try {
+      const events: ServerSentEvent[] = [];
+      from(['data: 1\n\n', 'data: 2\n\n', proxy as unknown as string])
+        .pipe(sseEvents(), take(1))
+        .subscribe((e) => events.push(e));
+      expect(events).toEqual([message('1')]);
+      // rxjs reports an unhandled error on a timeout.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } finally {
+      config.onUnhandledError = previous;
+    }
+    expect(unhandled).toEqual([]);
   });
 
   it('should treat LF, CR and CRLF alike, also a CRLF split across pieces', () => {
