@@ -19,7 +19,7 @@ describe('chunkShape', () => {
     });
 
     it('should answer -1 for an index that is not a non-negative safe integer', () => {
-      for (const bad of [-1, 1.5, 2 ** 53, NaN, Infinity, '1', '0', true, {}, []]) {
+      for (const bad of [-1, -5, 1.5, 2 ** 53, NaN, Infinity, '1', '0', true, {}, []]) {
         expect(entryIndex(bad, 4)).toBe(-1);
       }
     });
