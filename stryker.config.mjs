@@ -25,7 +25,9 @@ const targets = {
       'spec/protocol/**/*.spec.ts',
       'spec/sources/fromSSE*.spec.ts',
       'spec/sources/fromChunks.spec.ts',
-      'spec/http/toSSE.spec.ts',
+      // The writer's specs (lib/protocol/writer.ts): toSSE, pipeSSE, event ids, toSSEText.
+      'spec/http/*.spec.ts',
+      'spec/testing/toSSEText.spec.ts',
     ],
   },
   redact: {
@@ -63,6 +65,9 @@ export default {
       testMatch: chosen.flatMap((target) => target.specs).map((glob) => `<rootDir>/${glob}`),
       transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
       moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+      // Shorter mutant runs, the same checks: an error no subscriber handles fails its test instead of
+      // crashing the test process; a failing property does not shrink (spec/helpers/mutationSetup.ts).
+      setupFilesAfterEnv: ['<rootDir>/spec/helpers/mutationSetup.ts'],
       testTimeout: 20_000,
     },
     enableFindRelatedTests: false,

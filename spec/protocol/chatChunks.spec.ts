@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { from } from 'rxjs';
+import { config, from } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import * as errors from '../../lib/errors.js';
 import { IncompleteStreamError, InvalidInputError, SSEParseError, StreamAPIError } from '../../lib/errors.js';
@@ -372,6 +372,47 @@ describe('chatChunks', () => {
     expect(values).toEqual([A]);
     expect(completed).toBe(true);
     expect(error).toBeUndefined();
+  });
+
+  it('should not read what a synchronous source sends after [DONE], even a value that throws when read', async () => {
+    // A revoked proxy throws as soon as it is read: read after the output closed, that throw would
+    // have nobody to go to and reach rxjs as an unhandled error.
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const unhandled: unknown[] = [];
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = (error: unknown) => unhandled.push(error);
+    try {
+      expect(run([evOf(A), ev('[DONE]'), proxy as unknown as ServerSentEvent])).toEqual({ values: [A], error: undefined, completed: true });
+      // rxjs reports an unhandled error on a timeout.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } finally {
+      config.onUnhandledError = previous;
+    }
+    expect(unhandled).toEqual([]);
+  });
+
+  it('should say what went wrong in the message of each error', () => {
+    const base = 'The stream ended before `data: [DONE]`';
+    expect((run([ev('{"id": 1,')]).error as Error).message).toMatch(/^An event's data is not valid JSON: \S/);
+    expect((run([ev('42')]).error as Error).message).toBe("An event's data is JSON but not an object (got a number)");
+    expect((run([]).error as Error).message).toBe(
+      `${base}, without a single event (is the body a text/event-stream? was \`stream: true\` sent?)`,
+    );
+    expect((run([evOf(A)]).error as Error).message).toBe(base);
+    expect((run([evOf({ ...chunk({}), choices: [] })], { requireDone: false }).error as Error).message).toBe(
+      `${base}, and no choice came`,
+    );
+    const open = [evOf(chunk({ content: 'x' }, null, 2)), evOf(chunk({}, 'stop', 0)), evOf(chunk({ content: 'y' }, null, 1))];
+    expect((run(open, { requireDone: false }).error as Error).message).toBe(`${base}, and choice 2, 1 had no finish_reason`);
+  });
+
+  it('should, with requireDone: false, count only choices with a number index', () => {
+    const noIndex = { ...chunk({}, 'stop'), choices: [{ delta: {}, finish_reason: 'stop' }, null, 'x'] };
+    const result = run([evOf(noIndex)], { requireDone: false });
+    expect(result.values).toEqual([noIndex]);
+    expect(result.error).toBeInstanceOf(IncompleteStreamError);
+    expect((result.error as Error).message).toMatch(/and no choice came$/);
   });
 
   it('should give the same chunks for any split of the bytes (with sseEvents)', () => {

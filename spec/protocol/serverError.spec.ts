@@ -70,6 +70,30 @@ describe('the server error rule', () => {
     expect(JSON.stringify(big.error).length).toBeLessThan(70 * 1024);
   });
 
+  it('should read an error event as its JSON object, the error inside it, or else its text', () => {
+    expect(errorEventBody('')).toBe('The server sent an error event');
+    expect(errorEventBody('Overloaded')).toBe('Overloaded');
+    // JSON that is not an object: the data as it came, quotes and all.
+    expect(errorEventBody('"oops"')).toBe('"oops"');
+    expect(errorEventBody('42')).toBe('42');
+    expect(errorEventBody('null')).toBe('null');
+    expect(errorEventBody('[1]')).toBe('[1]');
+    expect(errorEventBody('{"message":"m","type":"t"}')).toEqual({ message: 'm', type: 't' });
+    expect(errorEventBody('{"error":{"message":"inner"},"message":"outer"}')).toEqual({ message: 'inner' });
+    expect(errorEventBody('{"error":null,"message":"m"}')).toEqual({ error: null, message: 'm' });
+    expect(errorEventBody('{"error":7}')).toEqual({ message: 'The server reported an error: 7' });
+  });
+
+  it('should cut a shown error value only past 300 characters, marking the cut', () => {
+    const prefix = 'The server reported an error: ';
+    // A blank string is shown as JSON: 298 spaces in quotes are exactly 300 characters.
+    expect(toErrorBody(' '.repeat(298))).toEqual({ message: `${prefix}"${' '.repeat(298)}"` });
+    expect(toErrorBody(' '.repeat(299))).toEqual({ message: `${prefix}"${' '.repeat(299)}…` });
+    expect(toErrorBody(false)).toEqual({ message: `${prefix}false` });
+    // A value JSON cannot show (a BigInt a client put in a chunk object): its type.
+    expect(toErrorBody(10n)).toEqual({ message: `${prefix}bigint` });
+  });
+
   it('should read an error event from deep or huge data without a stack overflow', () => {
     const deep = `{"error":${'['.repeat(5000)}1${']'.repeat(5000)}}`;
     const body = errorEventBody(deep);

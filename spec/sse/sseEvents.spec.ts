@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
-import { from, take, tap, type Observable } from 'rxjs';
+import { config, from, take, tap, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidInputError, SSEParseError } from '../../lib/errors.js';
-import { SSEEventParser } from '../../lib/sse/eventParser.js';
+import { raise, SSEEventParser } from '../../lib/sse/eventParser.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ServerSentEvent } from '../../lib/types.js';
 
@@ -180,6 +180,28 @@ describe('sseEvents', () => {
     expect(seen).toBe(1);
   });
 
+  it('should not read the pieces a synchronous source sends once the subscriber closed, even one that throws', async () => {
+    // A revoked proxy throws when its type is asked: read after the output closed, that throw would
+    // have nobody to go to and reach rxjs as an unhandled error.
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const unhandled: unknown[] = [];
+    const previous = config.onUnhandledError;
+    config.onUnhandledError = (error: unknown) => unhandled.push(error);
+    try {
+      const events: ServerSentEvent[] = [];
+      from(['data: 1\n\n', 'data: 2\n\n', proxy as unknown as string])
+        .pipe(sseEvents(), take(1))
+        .subscribe((e) => events.push(e));
+      expect(events).toEqual([message('1')]);
+      // rxjs reports an unhandled error on a timeout.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } finally {
+      config.onUnhandledError = previous;
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it('should treat LF, CR and CRLF alike, also a CRLF split across pieces', () => {
     const expected = [message('a\nb'), message('c')];
     expect(parse(['data: a\ndata: b\n\ndata: c\n\n'])).toEqual(expected);
@@ -313,6 +335,69 @@ describe('sseEvents', () => {
     ).toEqual([message('1'), message('2'), message('3')]);
   });
 
+  it('should give an event a retry field only when its block had a valid one', () => {
+    const events = parse(['retry: 20\ndata: 1\n\ndata: 2\n\nretry: x\ndata: 3\n\n']);
+    expect(events).toStrictEqual([message('1', { retry: 20 }), message('2'), message('3')]);
+    expect(events.map((e) => 'retry' in e)).toEqual([true, false, false]);
+  });
+
+  it('should hold a split character whose bytes end in 0x80 until its last byte comes', () => {
+    // U+4000 is E4 80 80: a piece ending in 0x80 may end inside a character, like any byte >= 0x80.
+    const head = bytes('data: \u4000');
+    expect(parse([head.slice(0, 8), bytes('\u4000\n\n').slice(2)])).toEqual([message('\u4000')]);
+    expect(parse([head.slice(0, 7), head.slice(7, 8), bytes('\u4000\n\n').slice(2)])).toEqual([message('\u4000')]);
+    // A piece that ends in 0x80 on a character boundary (À is C3 80).
+    expect(parse([bytes('data: À'), bytes('\n\n')])).toEqual([message('À')]);
+  });
+
+  it('should strip a BOM only at the start of the stream, not at the start of each byte piece', () => {
+    expect(parse([bytes('data: 1\n\n'), bytes('\uFEFFdata: 2\n\n'), bytes('data: 3\n\n')])).toEqual([
+      message('1'),
+      message('3'),
+    ]);
+    expect(parse([bytes('\uFEFF\uFEFFdata: 1\n\ndata: 2\n\n')])).toEqual([message('2')]);
+  });
+
+  it('should say where the bytes are not UTF-8, and carry them', () => {
+    let failure: unknown;
+    from([bytes('data: 1\n\n'), new Uint8Array([0x64, 0xff, 0x0a])])
+      .pipe(sseEvents())
+      .subscribe({ error: (e: unknown) => (failure = e) });
+    expect(failure).toBeInstanceOf(SSEParseError);
+    expect((failure as SSEParseError).message).toBe('The event stream is not valid UTF-8: invalid UTF-8 in the bytes 9–12');
+    expect((failure as SSEParseError).data).toBe('d\uFFFD\n');
+    expect((failure as SSEParseError).cause).toMatchObject({ name: 'TypeError' }); // the decoder's, of Node's realm
+
+    failure = undefined;
+    from([bytes('data: 1\n\n'), new Uint8Array([0xf0, 0x9f])])
+      .pipe(sseEvents())
+      .subscribe({ error: (e: unknown) => (failure = e) });
+    expect((failure as SSEParseError).message).toBe(
+      'The event stream is not valid UTF-8: the stream ended inside a UTF-8 character',
+    );
+    expect((failure as SSEParseError).reason).toBe('invalid-utf8');
+    expect((failure as SSEParseError).data).toBe('');
+  });
+
+  it('should read only a field named exactly data as data', () => {
+    // Five characters with a colon after the fourth, or starting with "data": other fields.
+    expect(parse(['datax: 1\ndone: 2\ndate: 3\ndata: 4\n\n'])).toEqual([message('4')]);
+    expect(parse(['datax\ndata\n\n'])).toEqual([message('')]);
+  });
+
+  it('should accept a retry of ASCII digits only, anchored at both ends', () => {
+    expect(parse(['retry: x15\ndata: 1\n\nretry: 1 5\ndata: 2\n\nretry: 0\ndata: 3\n\n'])).toStrictEqual([
+      message('1'),
+      message('2'),
+      message('3', { retry: 0 }),
+    ]);
+  });
+
+  it('should not count an empty first piece as the start of the stream, nor let it end a CR', () => {
+    expect(parse(['', '\uFEFFdata: 1\n\n'])).toEqual([message('1')]);
+    expect(parse([bytes(''), bytes('\uFEFFdata: 1\n\n')])).toEqual([message('1')]);
+  });
+
   describe('properties', () => {
     const word = fc.oneof(
       fc.constantFrom('سلام', 'دنیا', 'خوبی؟', '👋', '👨‍👩‍👧', '🇮🇷', 'é', '中文', '{"a":1}', ': x', '[DONE]', ' '),
@@ -401,3 +486,14 @@ function parseWith(
   extra(from(pieces).pipe(sseEvents())).subscribe((e) => events.push(e));
   return events;
 }
+
+describe('raise', () => {
+  it('should error an open sink with what was thrown, and rethrow it once the sink is closed', () => {
+    const failure = new Error('a bug');
+    const errors: unknown[] = [];
+    raise({ closed: false, error: (e: unknown) => errors.push(e) }, failure);
+    expect(errors).toEqual([failure]);
+    expect(() => raise({ closed: true, error: (e: unknown) => errors.push(e) }, failure)).toThrow(failure);
+    expect(errors).toHaveLength(1);
+  });
+});
