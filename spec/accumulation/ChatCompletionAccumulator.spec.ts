@@ -310,6 +310,49 @@ describe('ChatCompletionAccumulator', () => {
       expect([message['content'], message['note']]).toEqual(['abc', 'x']);
     });
 
+    it('should keep an unknown field that comes with any set of the known ones, at every level', () => {
+      // Each level counts the known fields present to skip the loop over the keys when there is
+      // nothing else: with one known field left out, the one unknown field must still be merged.
+      const top: Record<string, unknown> = {
+        id: 'c',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'm',
+        choices: [],
+        usage: null,
+        service_tier: 'default',
+        system_fingerprint: 'fp_a',
+        obfuscation: 'pad',
+      };
+      for (const left of Object.keys(top)) {
+        // The tier and fingerprint came before: this chunk brings nothing new but its unknown field.
+        const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
+        const rest = Object.fromEntries(Object.entries(top).filter(([key]) => key !== left));
+        acc.push({ ...rest, note: `without ${left}` } as unknown as ChatCompletionChunk);
+        expect([left, (acc.snapshot() as unknown as Record<string, unknown>)['note']]).toEqual([left, `without ${left}`]);
+      }
+      const choice: Choice = { index: 0, delta: {}, finish_reason: null, logprobs: null, obfuscation: 'pad' };
+      for (const left of Object.keys(choice)) {
+        const rest = Object.fromEntries(Object.entries(choice).filter(([key]) => key !== left));
+        const snapshot = merge(chunk([{ ...rest, flag: `without ${left}` }])).snapshot();
+        expect([left, (snapshot.choices[0] as unknown as Record<string, unknown>)['flag']]).toEqual([left, `without ${left}`]);
+      }
+      const known: Record<string, unknown> = {
+        content: 'a',
+        refusal: null,
+        role: 'assistant',
+        tool_calls: null,
+        function_call: null,
+        audio: null,
+        obfuscation: 'pad',
+      };
+      for (const left of Object.keys(known)) {
+        const rest = Object.fromEntries(Object.entries(known).filter(([key]) => key !== left));
+        const message = merge(chunk([delta({ ...rest, note: `without ${left}` })])).snapshot().choices[0]?.message as unknown as Record<string, unknown>;
+        expect([left, message['note']]).toEqual([left, `without ${left}`]);
+      }
+    });
+
     it('should keep a snapshot while id, model and created show the same, whatever came between or was done to it', () => {
       const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })]));
       const first = acc.snapshot();
