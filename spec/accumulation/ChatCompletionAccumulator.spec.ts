@@ -181,6 +181,28 @@ describe('ChatCompletionAccumulator', () => {
       expect([completion.id, completion.created, completion.model]).toEqual(['', 7, '']);
     });
 
+    it('should take the model, service_tier and system_fingerprint of an id "" chunk when nothing else gave them, and never after', () => {
+      const filter = chunk([], { id: '', created: 0, model: 'gpt-4o-filter', service_tier: 'flex', system_fingerprint: 'fp_f' });
+      const acc = merge(filter);
+      const top = (): unknown[] => {
+        const snapshot = acc.snapshot() as unknown as Record<string, unknown>;
+        return [snapshot['model'], snapshot['service_tier'], snapshot['system_fingerprint']];
+      };
+      expect(top()).toEqual(['gpt-4o-filter', 'flex', 'fp_f']);
+      acc.push(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
+      expect(top()).toEqual(['gpt-4o', 'default', 'fp_a']);
+      acc.push(filter);
+      expect(top()).toEqual(['gpt-4o', 'default', 'fp_a']);
+    });
+
+    it('should drop an empty system_fingerprint: it neither comes alone nor clears one', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'x' })], { system_fingerprint: '' }));
+      expect(acc.snapshot()).not.toHaveProperty('system_fingerprint');
+      acc.push(chunk([delta({ content: 'y' })], { system_fingerprint: 'fp_a' }));
+      acc.push(chunk([stop], { system_fingerprint: '' }));
+      expect(acc.toChatCompletion()).toHaveProperty('system_fingerprint', 'fp_a');
+    });
+
     it('should drop a null system_fingerprint and never keep obfuscation', () => {
       const completion = merge(
         chunk([delta({ role: 'assistant', content: 'x', obfuscation: 'd' }, { obfuscation: 'c' })], {
@@ -876,6 +898,31 @@ describe('ChatCompletionAccumulator', () => {
         expect(after[field]).toBe(value);
         expect(before[field]).not.toBe(value);
       }
+    });
+
+    it('should show a chunk that brings only a top-level field in the next snapshot, and keep it for the same usage again', () => {
+      const usage = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 };
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
+      const cases: Array<[string, unknown]> = [
+        ['usage', usage],
+        ['moderation', { flagged: false }],
+        ['service_tier', 'flex'],
+        ['system_fingerprint', 'fp_b'],
+      ];
+      // The tier and fingerprint as they stand: each chunk repeats them, and changes one field only.
+      const current: Record<string, unknown> = { service_tier: 'default', system_fingerprint: 'fp_a' };
+      for (const [field, value] of cases) {
+        const before = acc.snapshot();
+        acc.push(chunk([], { ...current, [field]: value }));
+        if (field in current) current[field] = value;
+        const after = acc.snapshot() as unknown as Record<string, unknown>;
+        expect([field, after]).not.toEqual([field, before]);
+        expect([field, after[field]]).toEqual([field, value]);
+      }
+      // The same usage object again (as a stream repeats it on later chunks): nothing changed.
+      const last = acc.snapshot();
+      acc.push(chunk([], { ...current, usage }));
+      expect(acc.snapshot()).toBe(last);
     });
 
     it('should share the parts that did not change', () => {
