@@ -351,13 +351,19 @@ describe('ChatCompletionAccumulator', () => {
         const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
         const rest = Object.fromEntries(Object.entries(top).filter(([key]) => key !== left));
         acc.push({ ...rest, note: `without ${left}` } as unknown as ChatCompletionChunk);
-        expect([left, (acc.snapshot() as unknown as Record<string, unknown>)['note']]).toEqual([left, `without ${left}`]);
+        const snapshot = acc.snapshot() as unknown as Record<string, unknown>;
+        expect([left, snapshot['note']]).toEqual([left, `without ${left}`]);
+        // The known fields that are not kept as fields stay out of them.
+        expect([left, snapshot['object'], 'obfuscation' in snapshot]).toEqual([left, 'chat.completion', false]);
       }
       const choice: Choice = { index: 0, delta: {}, finish_reason: null, logprobs: null, obfuscation: 'pad' };
       for (const left of Object.keys(choice)) {
         const rest = Object.fromEntries(Object.entries(choice).filter(([key]) => key !== left));
         const snapshot = merge(chunk([{ ...rest, flag: `without ${left}` }])).snapshot();
-        expect([left, (snapshot.choices[0] as unknown as Record<string, unknown>)['flag']]).toEqual([left, `without ${left}`]);
+        expect([left, snapshot.choices[0]]).toStrictEqual([
+          left,
+          { index: 0, message: { content: null, refusal: null }, finish_reason: null, logprobs: null, flag: `without ${left}` },
+        ]);
       }
       const known: Record<string, unknown> = {
         content: 'a',
@@ -370,8 +376,9 @@ describe('ChatCompletionAccumulator', () => {
       };
       for (const left of Object.keys(known)) {
         const rest = Object.fromEntries(Object.entries(known).filter(([key]) => key !== left));
-        const message = merge(chunk([delta({ ...rest, note: `without ${left}` })])).snapshot().choices[0]?.message as unknown as Record<string, unknown>;
-        expect([left, message['note']]).toEqual([left, `without ${left}`]);
+        const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })]), chunk([delta({ ...rest, note: `without ${left}` })]));
+        const content = left === 'content' ? 'a' : 'aa';
+        expect([left, acc.snapshot().choices[0]?.message]).toStrictEqual([left, { role: 'assistant', content, refusal: null, note: `without ${left}` }]);
       }
     });
 
