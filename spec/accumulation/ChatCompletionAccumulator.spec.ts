@@ -932,6 +932,47 @@ describe('ChatCompletionAccumulator', () => {
       expect(acc.snapshot()).toBe(last);
     });
 
+    it('should show a choice that came with nothing in it yet', () => {
+      const acc = merge(chunk([{ index: 0, delta: {}, finish_reason: null }]));
+      const empty = { message: { content: null, refusal: null }, finish_reason: null, logprobs: null };
+      expect(acc.snapshot().choices).toStrictEqual([{ index: 0, ...empty }]);
+      acc.push(chunk([{ index: 1 }]));
+      expect(acc.snapshot().choices).toStrictEqual([
+        { index: 0, ...empty },
+        { index: 1, ...empty },
+      ]);
+    });
+
+    it('should keep the snapshot when a chunk repeats the role or the finish_reason, or brings only empty pieces', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a', reasoning_content: 'r' })]));
+      const first = acc.snapshot();
+      for (const d of [{ role: 'assistant' }, { role: '' }, { reasoning_content: '' }, { refusal: '' }, { content: '', tool_calls: [] }]) {
+        acc.push(chunk([delta(d)]));
+        expect([d, acc.snapshot()]).toEqual([d, first]);
+        expect(acc.snapshot()).toBe(first);
+      }
+      acc.push(chunk([stop]));
+      const finished = acc.snapshot();
+      expect(finished).not.toBe(first);
+      acc.push(chunk([stop]));
+      acc.push(chunk([delta({}, { finish_reason: '' })]));
+      expect(acc.snapshot()).toBe(finished);
+      expect(finished.choices[0]).toMatchObject({ finish_reason: 'stop', message: { role: 'assistant', content: 'a', reasoning_content: 'r', refusal: null } });
+    });
+
+    it('should show logprobs that come alone, append their refusal list too and keep their other fields', () => {
+      const token = (t: string) => ({ token: t, logprob: -1, bytes: null, top_logprobs: [] });
+      const acc = merge(chunk([delta({ role: 'assistant', refusal: 'No' }, { logprobs: { content: null, refusal: [token('No')], note: 'x' } })]));
+      const first = acc.snapshot();
+      acc.push(chunk([delta({}, { logprobs: { refusal: [token('.')], note: null } })]));
+      const second = acc.snapshot();
+      expect(second).not.toBe(first);
+      expect(first.choices[0]?.logprobs).toStrictEqual({ note: 'x', content: null, refusal: [token('No')] });
+      expect(second.choices[0]?.logprobs).toStrictEqual({ note: 'x', content: null, refusal: [token('No'), token('.')] });
+      acc.push(chunk([stop]));
+      expect(acc.toChatCompletion().choices[0]?.logprobs).toStrictEqual({ note: 'x', content: null, refusal: [token('No'), token('.')] });
+    });
+
     it('should share the parts that did not change', () => {
       const acc = merge(
         chunk([
