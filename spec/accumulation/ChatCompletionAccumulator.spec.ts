@@ -612,6 +612,12 @@ describe('ChatCompletionAccumulator', () => {
         chunk([delta({ audio: { expires_at: 99 } }, { finish_reason: 'stop' })]),
       ).toChatCompletion();
       expect(completion.choices[0]?.message.audio).toStrictEqual({ id: 'audio_1', transcript: 'Hello', data: 'AABB', expires_at: 99 });
+      // Only data and transcript are concatenated, and only strings: an id again is set, a null data changes nothing.
+      const again = merge(
+        chunk([delta({ role: 'assistant', audio: { id: 'audio_1', data: 'AA' } })]),
+        chunk([delta({ audio: { id: 'audio_1', data: null, transcript: null } }, { finish_reason: 'stop' })]),
+      ).toChatCompletion();
+      expect(again.choices[0]?.message.audio).toStrictEqual({ id: 'audio_1', data: 'AA', transcript: null });
     });
 
     it('should append logprobs content and refusal arrays, null when none came', () => {
@@ -971,6 +977,25 @@ describe('ChatCompletionAccumulator', () => {
       expect(second.choices[0]?.logprobs).toStrictEqual({ note: 'x', content: null, refusal: [token('No'), token('.')] });
       acc.push(chunk([stop]));
       expect(acc.toChatCompletion().choices[0]?.logprobs).toStrictEqual({ note: 'x', content: null, refusal: [token('No'), token('.')] });
+    });
+
+    it('should show in the next snapshot each part of a message that comes alone', () => {
+      const acc = merge(chunk([delta({ role: 'assistant' })]));
+      const pieces: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+        [{ reasoning_content: 'r' }, { reasoning_content: 'r' }],
+        [{ reasoning_content: 's' }, { reasoning_content: 'rs' }],
+        [{ annotations: [1] }, { annotations: [1] }],
+        [{ audio: { transcript: 'h' } }, { audio: { transcript: 'h' } }],
+        [{ function_call: { name: 'f' } }, { function_call: { name: 'f', arguments: '' } }],
+        [{ refusal: 'No' }, { refusal: 'No' }],
+      ];
+      for (const [d, shown] of pieces) {
+        const before = acc.snapshot();
+        acc.push(chunk([delta(d)]));
+        const after = acc.snapshot();
+        expect([d, after]).not.toEqual([d, before]);
+        expect([d, after.choices[0]?.message]).toMatchObject([d, shown]);
+      }
     });
 
     it('should share the parts that did not change', () => {
