@@ -996,6 +996,11 @@ describe('ChatCompletionAccumulator', () => {
         expect([d, after]).not.toEqual([d, before]);
         expect([d, after.choices[0]?.message]).toMatchObject([d, shown]);
       }
+      // A choice-level field alone too (Azure's content_filter_results on a chunk of its own).
+      const before = acc.snapshot();
+      acc.push(chunk([{ index: 0, content_filter_results: { hate: { filtered: false } } }]));
+      expect(before.choices[0]).not.toHaveProperty('content_filter_results');
+      expect(acc.snapshot().choices[0]).toHaveProperty('content_filter_results', { hate: { filtered: false } });
     });
 
     it('should share the parts that did not change', () => {
