@@ -279,6 +279,12 @@ describe('ChatCompletionAccumulator', () => {
       expect(completion.choices[0]).toMatchObject({ message: { content: 'abcd' }, content_filter_results: { hate: { filtered: false } } });
     });
 
+    it('should put choices after the other top-level fields, wherever a chunk had them', () => {
+      const acc = merge({ choices: [delta({ role: 'assistant', content: 'a' }, { finish_reason: 'stop' })], moderation: null, id: 'c', created: 1, model: 'm' } as unknown as ChatCompletionChunk);
+      expect(Object.keys(acc.snapshot())).toEqual(['id', 'object', 'created', 'model', 'moderation', 'choices']);
+      expect(Object.keys(acc.toChatCompletion())).toEqual(['id', 'object', 'created', 'model', 'moderation', 'choices']);
+    });
+
     it('should throw on a malformed known field after many well-formed chunks', () => {
       const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', usage: null }));
       for (let i = 0; i < 5; i++) acc.push(chunk([delta({ content: 'a' })], { service_tier: 'default', usage: null }));
@@ -380,6 +386,43 @@ describe('ChatCompletionAccumulator', () => {
         const content = left === 'content' ? 'a' : 'aa';
         expect([left, acc.snapshot().choices[0]?.message]).toStrictEqual([left, { role: 'assistant', content, refusal: null, note: `without ${left}` }]);
       }
+    });
+
+    it('should walk the keys of a chunk, a choice and a delta only when one of them is not a known field', () => {
+      // The cost rule of merge.ts: known fields are read by name, and the keys are counted once
+      // (one enumeration); a second enumeration, the loop over the keys, only for a level with
+      // more keys than known fields, or a service_tier or system_fingerprint that changed.
+      const enumerations = new Map<string, number>();
+      const counted = <T extends object>(name: string, target: T): T =>
+        new Proxy(target, {
+          ownKeys(object) {
+            enumerations.set(name, (enumerations.get(name) ?? 0) + 1);
+            return Reflect.ownKeys(object);
+          },
+        });
+      const usual = (extra: Record<string, unknown> = {}): ChatCompletionChunk => {
+        const d = counted('delta', { content: 'b', refusal: null, role: 'assistant', tool_calls: null, function_call: null, audio: null, obfuscation: 'p' });
+        const choice = counted('choice', { index: 0, delta: d, finish_reason: null, logprobs: null, obfuscation: 'p' });
+        const top = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [choice], usage: null, service_tier: 'default', system_fingerprint: 'fp_a', obfuscation: 'pad' };
+        return counted('chunk', { ...top, ...extra }) as unknown as ChatCompletionChunk;
+      };
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
+      acc.push(usual());
+      expect(Object.fromEntries(enumerations)).toEqual({ chunk: 1, choice: 1, delta: 1 });
+      // Each known field alone, too.
+      for (const [key, value] of Object.entries({ id: 'c', object: 'x', created: 1, model: 'm', choices: [], usage: null, service_tier: 'default', system_fingerprint: 'fp_a', obfuscation: 'pad' })) {
+        enumerations.clear();
+        acc.push(counted('chunk', { [key]: value }) as unknown as ChatCompletionChunk);
+        expect([key, enumerations.get('chunk')]).toEqual([key, 1]);
+      }
+      expect(acc.snapshot().choices[0]?.message.content).toBe('ab');
+      // The probe tells: an unknown field, or a new service_tier or system_fingerprint, walks the keys.
+      for (const extra of [{ moderation: null }, { service_tier: 'flex' }, { system_fingerprint: 'fp_b' }]) {
+        enumerations.clear();
+        acc.push(usual(extra));
+        expect([extra, enumerations.get('chunk')]).toEqual([extra, 2]);
+      }
+      expect(acc.snapshot().choices[0]?.message.content).toBe('abbbb');
     });
 
     it('should keep a snapshot while id, model and created show the same, whatever came between or was done to it', () => {
@@ -701,6 +744,9 @@ describe('ChatCompletionAccumulator', () => {
         /chunk\.choices\[0\]\.delta\.function_call\.arguments must be a string, got an array/,
       );
       expect(() => merge(chunk([], { usage: 5 }))).toThrow(/chunk\.usage must be an object, got a number/);
+      for (const before of [[], [chunk([delta({ role: 'assistant', content: 'a' })])]]) {
+        expect(() => merge(...before, chunk([], { id: 42 }))).toThrow('Invalid chat-completion chunk: chunk.id must be a string, got a number');
+      }
     });
 
     it('should take no array where an object is expected (its indexes would be merged as fields)', () => {
