@@ -701,6 +701,22 @@ describe('ChatCompletionAccumulator', () => {
       expect(Object.getPrototypeOf(completion.choices[0]?.message)).toBe(Object.prototype);
       expect(Object.getOwnPropertyDescriptor(completion, '__proto__')?.value).toEqual({ polluted: true });
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      // An ordinary data property: shown, written and deleted like any other field.
+      for (const holder of [completion, snapshot, completion.choices[0]?.message]) {
+        expect(Object.getOwnPropertyDescriptor(holder, '__proto__')).toEqual({ value: expect.anything(), writable: true, enumerable: true, configurable: true });
+      }
+    });
+
+    it('should ignore an unknown field whose value is undefined (an object built in code, not JSON), and an empty string after a value', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a', note: 1 }, { flag: 'y' })], { tier: 'z' }));
+      const first = acc.snapshot();
+      acc.push(chunk([delta({ note: undefined }, { flag: undefined })], { tier: undefined }));
+      acc.push(chunk([delta({}, { flag: '' })], { tier: '' }));
+      expect(acc.snapshot()).toBe(first);
+      expect(first).toMatchObject({ tier: 'z', choices: [{ flag: 'y', message: { note: 1 } }] });
+      // The same value again changes nothing either.
+      acc.push(chunk([delta({ note: 1 }, { flag: 'y' })], { tier: 'z' }));
+      expect(acc.snapshot()).toBe(first);
     });
 
     it('should throw an InvalidChunkError naming the field of a malformed chunk', () => {
