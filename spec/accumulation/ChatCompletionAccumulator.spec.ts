@@ -362,6 +362,8 @@ describe('ChatCompletionAccumulator', () => {
         // The known fields that are not kept as fields stay out of them.
         expect([left, snapshot['object'], 'obfuscation' in snapshot]).toEqual([left, 'chat.completion', false]);
       }
+      // A null index (position 0) next to an unknown field stays out of the fields too.
+      expect(merge(chunk([{ index: null, delta: {}, flag: 'f' }])).snapshot().choices[0]).toMatchObject({ index: 0, flag: 'f' });
       const choice: Choice = { index: 0, delta: {}, finish_reason: null, logprobs: null, obfuscation: 'pad' };
       for (const left of Object.keys(choice)) {
         const rest = Object.fromEntries(Object.entries(choice).filter(([key]) => key !== left));
@@ -416,6 +418,13 @@ describe('ChatCompletionAccumulator', () => {
         expect([key, enumerations.get('chunk')]).toEqual([key, 1]);
       }
       expect(acc.snapshot().choices[0]?.message.content).toBe('ab');
+      // A service_tier or fingerprint that is undefined (built in code) is no news: the next usual chunk is read by name.
+      for (const extra of [{ service_tier: undefined }, { system_fingerprint: undefined }]) {
+        acc.push(chunk([], extra));
+        enumerations.clear();
+        acc.push(usual({ choices: [] }));
+        expect([extra, enumerations.get('chunk')]).toEqual([extra, 1]);
+      }
       // The probe tells: an unknown field, or a new service_tier or system_fingerprint, walks the keys.
       for (const extra of [{ moderation: null }, { service_tier: 'flex' }, { system_fingerprint: 'fp_b' }]) {
         enumerations.clear();
