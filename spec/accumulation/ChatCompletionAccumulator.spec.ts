@@ -990,6 +990,7 @@ describe('ChatCompletionAccumulator', () => {
       const cases: Array<[string, unknown]> = [
         ['usage', usage],
         ['moderation', { flagged: false }],
+        ['note', null], // a field that comes as null only is still present
         ['service_tier', 'flex'],
         ['system_fingerprint', 'fp_b'],
       ];
