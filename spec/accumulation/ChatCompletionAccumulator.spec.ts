@@ -181,6 +181,28 @@ describe('ChatCompletionAccumulator', () => {
       expect([completion.id, completion.created, completion.model]).toEqual(['', 7, '']);
     });
 
+    it('should take the model, service_tier and system_fingerprint of an id "" chunk when nothing else gave them, and never after', () => {
+      const filter = chunk([], { id: '', created: 0, model: 'gpt-4o-filter', service_tier: 'flex', system_fingerprint: 'fp_f' });
+      const acc = merge(filter);
+      const top = (): unknown[] => {
+        const snapshot = acc.snapshot() as unknown as Record<string, unknown>;
+        return [snapshot['model'], snapshot['service_tier'], snapshot['system_fingerprint']];
+      };
+      expect(top()).toEqual(['gpt-4o-filter', 'flex', 'fp_f']);
+      acc.push(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
+      expect(top()).toEqual(['gpt-4o', 'default', 'fp_a']);
+      acc.push(filter);
+      expect(top()).toEqual(['gpt-4o', 'default', 'fp_a']);
+    });
+
+    it('should drop an empty system_fingerprint: it neither comes alone nor clears one', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'x' })], { system_fingerprint: '' }));
+      expect(acc.snapshot()).not.toHaveProperty('system_fingerprint');
+      acc.push(chunk([delta({ content: 'y' })], { system_fingerprint: 'fp_a' }));
+      acc.push(chunk([stop], { system_fingerprint: '' }));
+      expect(acc.toChatCompletion()).toHaveProperty('system_fingerprint', 'fp_a');
+    });
+
     it('should drop a null system_fingerprint and never keep obfuscation', () => {
       const completion = merge(
         chunk([delta({ role: 'assistant', content: 'x', obfuscation: 'd' }, { obfuscation: 'c' })], {
@@ -257,6 +279,12 @@ describe('ChatCompletionAccumulator', () => {
       expect(completion.choices[0]).toMatchObject({ message: { content: 'abcd' }, content_filter_results: { hate: { filtered: false } } });
     });
 
+    it('should put choices after the other top-level fields, wherever a chunk had them', () => {
+      const acc = merge({ choices: [delta({ role: 'assistant', content: 'a' }, { finish_reason: 'stop' })], moderation: null, id: 'c', created: 1, model: 'm' } as unknown as ChatCompletionChunk);
+      expect(Object.keys(acc.snapshot())).toEqual(['id', 'object', 'created', 'model', 'moderation', 'choices']);
+      expect(Object.keys(acc.toChatCompletion())).toEqual(['id', 'object', 'created', 'model', 'moderation', 'choices']);
+    });
+
     it('should throw on a malformed known field after many well-formed chunks', () => {
       const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', usage: null }));
       for (let i = 0; i < 5; i++) acc.push(chunk([delta({ content: 'a' })], { service_tier: 'default', usage: null }));
@@ -308,6 +336,102 @@ describe('ChatCompletionAccumulator', () => {
       acc.push(chunk([delta(Object.defineProperty({}, 'content', { value: 'c', enumerable: false }))]));
       const message = acc.snapshot().choices[0]?.message as unknown as Record<string, unknown>;
       expect([message['content'], message['note']]).toEqual(['abc', 'x']);
+    });
+
+    it('should keep an unknown field that comes with any set of the known ones, at every level', () => {
+      // Each level counts the known fields present to skip the loop over the keys when there is
+      // nothing else: with one known field left out, the one unknown field must still be merged.
+      const top: Record<string, unknown> = {
+        id: 'c',
+        object: 'chat.completion.chunk',
+        created: 1,
+        model: 'm',
+        choices: [],
+        usage: null,
+        service_tier: 'default',
+        system_fingerprint: 'fp_a',
+        obfuscation: 'pad',
+      };
+      for (const left of Object.keys(top)) {
+        // The tier and fingerprint came before: this chunk brings nothing new but its unknown field.
+        const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
+        const rest = Object.fromEntries(Object.entries(top).filter(([key]) => key !== left));
+        acc.push({ ...rest, note: `without ${left}` } as unknown as ChatCompletionChunk);
+        const snapshot = acc.snapshot() as unknown as Record<string, unknown>;
+        expect([left, snapshot['note']]).toEqual([left, `without ${left}`]);
+        // The known fields that are not kept as fields stay out of them.
+        expect([left, snapshot['object'], 'obfuscation' in snapshot]).toEqual([left, 'chat.completion', false]);
+      }
+      // A null index (position 0) next to an unknown field stays out of the fields too.
+      expect(merge(chunk([{ index: null, delta: {}, flag: 'f' }])).snapshot().choices[0]).toMatchObject({ index: 0, flag: 'f' });
+      const choice: Choice = { index: 0, delta: {}, finish_reason: null, logprobs: null, obfuscation: 'pad' };
+      for (const left of Object.keys(choice)) {
+        const rest = Object.fromEntries(Object.entries(choice).filter(([key]) => key !== left));
+        const snapshot = merge(chunk([{ ...rest, flag: `without ${left}` }])).snapshot();
+        expect([left, snapshot.choices[0]]).toStrictEqual([
+          left,
+          { index: 0, message: { content: null, refusal: null }, finish_reason: null, logprobs: null, flag: `without ${left}` },
+        ]);
+      }
+      const known: Record<string, unknown> = {
+        content: 'a',
+        refusal: null,
+        role: 'assistant',
+        tool_calls: null,
+        function_call: null,
+        audio: null,
+        obfuscation: 'pad',
+      };
+      for (const left of Object.keys(known)) {
+        const rest = Object.fromEntries(Object.entries(known).filter(([key]) => key !== left));
+        const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })]), chunk([delta({ ...rest, note: `without ${left}` })]));
+        const content = left === 'content' ? 'a' : 'aa';
+        expect([left, acc.snapshot().choices[0]?.message]).toStrictEqual([left, { role: 'assistant', content, refusal: null, note: `without ${left}` }]);
+      }
+    });
+
+    it('should walk the keys of a chunk, a choice and a delta only when one of them is not a known field', () => {
+      // The cost rule of merge.ts: known fields are read by name, and the keys are counted once
+      // (one enumeration); a second enumeration, the loop over the keys, only for a level with
+      // more keys than known fields, or a service_tier or system_fingerprint that changed.
+      const enumerations = new Map<string, number>();
+      const counted = <T extends object>(name: string, target: T): T =>
+        new Proxy(target, {
+          ownKeys(object) {
+            enumerations.set(name, (enumerations.get(name) ?? 0) + 1);
+            return Reflect.ownKeys(object);
+          },
+        });
+      const usual = (extra: Record<string, unknown> = {}): ChatCompletionChunk => {
+        const d = counted('delta', { content: 'b', refusal: null, role: 'assistant', tool_calls: null, function_call: null, audio: null, obfuscation: 'p' });
+        const choice = counted('choice', { index: 0, delta: d, finish_reason: null, logprobs: null, obfuscation: 'p' });
+        const top = { id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [choice], usage: null, service_tier: 'default', system_fingerprint: 'fp_a', obfuscation: 'pad' };
+        return counted('chunk', { ...top, ...extra }) as unknown as ChatCompletionChunk;
+      };
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
+      acc.push(usual());
+      expect(Object.fromEntries(enumerations)).toEqual({ chunk: 1, choice: 1, delta: 1 });
+      // Each known field alone, too.
+      for (const [key, value] of Object.entries({ id: 'c', object: 'x', created: 1, model: 'm', choices: [], usage: null, service_tier: 'default', system_fingerprint: 'fp_a', obfuscation: 'pad' })) {
+        enumerations.clear();
+        acc.push(counted('chunk', { [key]: value }) as unknown as ChatCompletionChunk);
+        expect([key, enumerations.get('chunk')]).toEqual([key, 1]);
+      }
+      expect(acc.snapshot().choices[0]?.message.content).toBe('ab');
+      // A service_tier or fingerprint that is undefined (built in code) is no news: the next usual chunk is read by name.
+      for (const extra of [{ service_tier: undefined }, { system_fingerprint: undefined }]) {
+        acc.push(chunk([], extra));
+        enumerations.clear();
+        acc.push(usual({ choices: [] }));
+        expect([extra, enumerations.get('chunk')]).toEqual([extra, 1]);
+      }
+      // The probe tells: an unknown field, or a new service_tier or system_fingerprint, walks the keys.
+      for (const extra of [{ moderation: null }, { service_tier: 'flex' }, { system_fingerprint: 'fp_b' }]) {
+        enumerations.clear();
+        acc.push(usual(extra));
+        expect([extra, enumerations.get('chunk')]).toEqual([extra, 2]);
+      }
+      expect(acc.snapshot().choices[0]?.message.content).toBe('abbbb');
     });
 
     it('should keep a snapshot while id, model and created show the same, whatever came between or was done to it', () => {
@@ -540,6 +664,12 @@ describe('ChatCompletionAccumulator', () => {
         chunk([delta({ audio: { expires_at: 99 } }, { finish_reason: 'stop' })]),
       ).toChatCompletion();
       expect(completion.choices[0]?.message.audio).toStrictEqual({ id: 'audio_1', transcript: 'Hello', data: 'AABB', expires_at: 99 });
+      // Only data and transcript are concatenated, and only strings: an id again is set, a null data changes nothing.
+      const again = merge(
+        chunk([delta({ role: 'assistant', audio: { id: 'audio_1', data: 'AA' } })]),
+        chunk([delta({ audio: { id: 'audio_1', data: null, transcript: null } }, { finish_reason: 'stop' })]),
+      ).toChatCompletion();
+      expect(again.choices[0]?.message.audio).toStrictEqual({ id: 'audio_1', data: 'AA', transcript: null });
     });
 
     it('should append logprobs content and refusal arrays, null when none came', () => {
@@ -580,6 +710,22 @@ describe('ChatCompletionAccumulator', () => {
       expect(Object.getPrototypeOf(completion.choices[0]?.message)).toBe(Object.prototype);
       expect(Object.getOwnPropertyDescriptor(completion, '__proto__')?.value).toEqual({ polluted: true });
       expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+      // An ordinary data property: shown, written and deleted like any other field.
+      for (const holder of [completion, snapshot, completion.choices[0]?.message]) {
+        expect(Object.getOwnPropertyDescriptor(holder, '__proto__')).toEqual({ value: expect.anything(), writable: true, enumerable: true, configurable: true });
+      }
+    });
+
+    it('should ignore an unknown field whose value is undefined (an object built in code, not JSON), and an empty string after a value', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a', note: 1 }, { flag: 'y' })], { tier: 'z' }));
+      const first = acc.snapshot();
+      acc.push(chunk([delta({ note: undefined }, { flag: undefined })], { tier: undefined }));
+      acc.push(chunk([delta({}, { flag: '' })], { tier: '' }));
+      expect(acc.snapshot()).toBe(first);
+      expect(first).toMatchObject({ tier: 'z', choices: [{ flag: 'y', message: { note: 1 } }] });
+      // The same value again changes nothing either.
+      acc.push(chunk([delta({ note: 1 }, { flag: 'y' })], { tier: 'z' }));
+      expect(acc.snapshot()).toBe(first);
     });
 
     it('should throw an InvalidChunkError naming the field of a malformed chunk', () => {
@@ -623,6 +769,9 @@ describe('ChatCompletionAccumulator', () => {
         /chunk\.choices\[0\]\.delta\.function_call\.arguments must be a string, got an array/,
       );
       expect(() => merge(chunk([], { usage: 5 }))).toThrow(/chunk\.usage must be an object, got a number/);
+      for (const before of [[], [chunk([delta({ role: 'assistant', content: 'a' })])]]) {
+        expect(() => merge(...before, chunk([], { id: 42 }))).toThrow('Invalid chat-completion chunk: chunk.id must be a string, got a number');
+      }
     });
 
     it('should take no array where an object is expected (its indexes would be merged as fields)', () => {
@@ -833,6 +982,97 @@ describe('ChatCompletionAccumulator', () => {
         expect(after[field]).toBe(value);
         expect(before[field]).not.toBe(value);
       }
+    });
+
+    it('should show a chunk that brings only a top-level field in the next snapshot, and keep it for the same usage again', () => {
+      const usage = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 };
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
+      const cases: Array<[string, unknown]> = [
+        ['usage', usage],
+        ['moderation', { flagged: false }],
+        ['note', null], // a field that comes as null only is still present
+        ['service_tier', 'flex'],
+        ['system_fingerprint', 'fp_b'],
+      ];
+      // The tier and fingerprint as they stand: each chunk repeats them, and changes one field only.
+      const current: Record<string, unknown> = { service_tier: 'default', system_fingerprint: 'fp_a' };
+      for (const [field, value] of cases) {
+        const before = acc.snapshot();
+        acc.push(chunk([], { ...current, [field]: value }));
+        if (field in current) current[field] = value;
+        const after = acc.snapshot() as unknown as Record<string, unknown>;
+        expect([field, after]).not.toEqual([field, before]);
+        expect([field, after[field]]).toEqual([field, value]);
+      }
+      // The same usage object again (as a stream repeats it on later chunks): nothing changed.
+      const last = acc.snapshot();
+      acc.push(chunk([], { ...current, usage }));
+      expect(acc.snapshot()).toBe(last);
+    });
+
+    it('should show a choice that came with nothing in it yet', () => {
+      const acc = merge(chunk([{ index: 0, delta: {}, finish_reason: null }]));
+      const empty = { message: { content: null, refusal: null }, finish_reason: null, logprobs: null };
+      expect(acc.snapshot().choices).toStrictEqual([{ index: 0, ...empty }]);
+      acc.push(chunk([{ index: 1 }]));
+      expect(acc.snapshot().choices).toStrictEqual([
+        { index: 0, ...empty },
+        { index: 1, ...empty },
+      ]);
+    });
+
+    it('should keep the snapshot when a chunk repeats the role or the finish_reason, or brings only empty pieces', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a', reasoning_content: 'r' })]));
+      const first = acc.snapshot();
+      for (const d of [{ role: 'assistant' }, { role: '' }, { reasoning_content: '' }, { refusal: '' }, { content: '', tool_calls: [] }]) {
+        acc.push(chunk([delta(d)]));
+        expect([d, acc.snapshot()]).toEqual([d, first]);
+        expect(acc.snapshot()).toBe(first);
+      }
+      acc.push(chunk([stop]));
+      const finished = acc.snapshot();
+      expect(finished).not.toBe(first);
+      acc.push(chunk([stop]));
+      acc.push(chunk([delta({}, { finish_reason: '' })]));
+      expect(acc.snapshot()).toBe(finished);
+      expect(finished.choices[0]).toMatchObject({ finish_reason: 'stop', message: { role: 'assistant', content: 'a', reasoning_content: 'r', refusal: null } });
+    });
+
+    it('should show logprobs that come alone, append their refusal list too and keep their other fields', () => {
+      const token = (t: string) => ({ token: t, logprob: -1, bytes: null, top_logprobs: [] });
+      const acc = merge(chunk([delta({ role: 'assistant', refusal: 'No' }, { logprobs: { content: null, refusal: [token('No')], note: 'x' } })]));
+      const first = acc.snapshot();
+      acc.push(chunk([delta({}, { logprobs: { refusal: [token('.')], note: null } })]));
+      const second = acc.snapshot();
+      expect(second).not.toBe(first);
+      expect(first.choices[0]?.logprobs).toStrictEqual({ note: 'x', content: null, refusal: [token('No')] });
+      expect(second.choices[0]?.logprobs).toStrictEqual({ note: 'x', content: null, refusal: [token('No'), token('.')] });
+      acc.push(chunk([stop]));
+      expect(acc.toChatCompletion().choices[0]?.logprobs).toStrictEqual({ note: 'x', content: null, refusal: [token('No'), token('.')] });
+    });
+
+    it('should show in the next snapshot each part of a message that comes alone', () => {
+      const acc = merge(chunk([delta({ role: 'assistant' })]));
+      const pieces: Array<[Record<string, unknown>, Record<string, unknown>]> = [
+        [{ reasoning_content: 'r' }, { reasoning_content: 'r' }],
+        [{ reasoning_content: 's' }, { reasoning_content: 'rs' }],
+        [{ annotations: [1] }, { annotations: [1] }],
+        [{ audio: { transcript: 'h' } }, { audio: { transcript: 'h' } }],
+        [{ function_call: { name: 'f' } }, { function_call: { name: 'f', arguments: '' } }],
+        [{ refusal: 'No' }, { refusal: 'No' }],
+      ];
+      for (const [d, shown] of pieces) {
+        const before = acc.snapshot();
+        acc.push(chunk([delta(d)]));
+        const after = acc.snapshot();
+        expect([d, after]).not.toEqual([d, before]);
+        expect([d, after.choices[0]?.message]).toMatchObject([d, shown]);
+      }
+      // A choice-level field alone too (Azure's content_filter_results on a chunk of its own).
+      const before = acc.snapshot();
+      acc.push(chunk([{ index: 0, content_filter_results: { hate: { filtered: false } } }]));
+      expect(before.choices[0]).not.toHaveProperty('content_filter_results');
+      expect(acc.snapshot().choices[0]).toHaveProperty('content_filter_results', { hate: { filtered: false } });
     });
 
     it('should share the parts that did not change', () => {

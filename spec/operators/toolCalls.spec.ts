@@ -288,6 +288,7 @@ describe('toolCalls', () => {
 
   it('should stop building the calls of one chunk once the subscriber leaves', () => {
     const seen: CompletedToolCall[] = [];
+    const errors: unknown[] = [];
     const parse = jest.spyOn(JSON, 'parse');
     try {
       from([calls([start(0, 'a', 'f', '{}'), start(1, 'b', 'g', '{}'), start(2, 'c', 'h', '{}')]), finish()])
@@ -296,11 +297,13 @@ describe('toolCalls', () => {
           tap((call) => seen.push(call)),
           take(1),
         )
-        .subscribe();
+        // An error handler: an error fails this test (below) instead of being rethrown later, out of it.
+        .subscribe({ error: (error: unknown) => errors.push(error) });
       expect(parse).toHaveBeenCalledTimes(1);
     } finally {
       parse.mockRestore();
     }
+    expect(errors).toEqual([]);
     expect(seen.map((call) => call.id)).toEqual(['a']);
   });
 
