@@ -1,11 +1,12 @@
 import * as fc from 'fast-check';
-import { config, from } from 'rxjs';
+import { from } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import * as errors from '../../lib/errors.js';
 import { IncompleteStreamError, InvalidInputError, SSEParseError, StreamAPIError } from '../../lib/errors.js';
 import { chatChunks, type ChatChunksOptions } from '../../lib/protocol/chatChunks.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ChatCompletionChunk, ServerSentEvent } from '../../lib/types.js';
+import { unhandledErrorsOf } from '../helpers/unhandledErrors.js';
 
 function chunk(
   delta: ChatCompletionChunk.Choice['delta'],
@@ -379,16 +380,9 @@ describe('chatChunks', () => {
     // have nobody to go to and reach rxjs as an unhandled error.
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
-    const unhandled: unknown[] = [];
-    const previous = config.onUnhandledError;
-    config.onUnhandledError = (error: unknown) => unhandled.push(error);
-    try {
+    const unhandled = await unhandledErrorsOf(() => {
       expect(run([evOf(A), ev('[DONE]'), proxy as unknown as ServerSentEvent])).toEqual({ values: [A], error: undefined, completed: true });
-      // rxjs reports an unhandled error on a timeout.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    } finally {
-      config.onUnhandledError = previous;
-    }
+    });
     expect(unhandled).toEqual([]);
   });
 

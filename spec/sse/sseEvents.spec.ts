@@ -1,10 +1,11 @@
 import * as fc from 'fast-check';
-import { config, from, take, tap, type Observable } from 'rxjs';
+import { from, take, tap, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { InvalidInputError, SSEParseError } from '../../lib/errors.js';
 import { raise, SSEEventParser } from '../../lib/sse/eventParser.js';
 import { sseEvents } from '../../lib/sse/sseEvents.js';
 import type { ServerSentEvent } from '../../lib/types.js';
+import { unhandledErrorsOf } from '../helpers/unhandledErrors.js';
 
 const encoder = new TextEncoder();
 const bytes = (text: string): Uint8Array => encoder.encode(text);
@@ -185,20 +186,13 @@ describe('sseEvents', () => {
     // have nobody to go to and reach rxjs as an unhandled error.
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
-    const unhandled: unknown[] = [];
-    const previous = config.onUnhandledError;
-    config.onUnhandledError = (error: unknown) => unhandled.push(error);
-    try {
+    const unhandled = await unhandledErrorsOf(() => {
       const events: ServerSentEvent[] = [];
       from(['data: 1\n\n', 'data: 2\n\n', proxy as unknown as string])
         .pipe(sseEvents(), take(1))
         .subscribe((e) => events.push(e));
       expect(events).toEqual([message('1')]);
-      // rxjs reports an unhandled error on a timeout.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-    } finally {
-      config.onUnhandledError = previous;
-    }
+    });
     expect(unhandled).toEqual([]);
   });
 
