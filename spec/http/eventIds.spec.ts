@@ -126,9 +126,35 @@ describe('eventIds (toSSE, pipeSSE)', () => {
     expect(() => toSSE(of(), { eventIds })).toThrow(InvalidInputError);
   });
 
+  it('should say which eventIds field is wrong and what it must be', () => {
+    expect(() => toSSE(of(), { eventIds: { streamId: 'a:b' } })).toThrow(
+      'Invalid input: options.eventIds.streamId must be 1 to 128 letters, digits, _ or -, got a string',
+    );
+    expect(() => toSSE(of(), { eventIds: null as unknown as { streamId: string } })).toThrow(
+      'Invalid input: options.eventIds.streamId must be 1 to 128 letters, digits, _ or -, got undefined',
+    );
+    expect(() => toSSE(of(), { eventIds: { streamId: 7 as unknown as string } })).toThrow(
+      'Invalid input: options.eventIds.streamId must be 1 to 128 letters, digits, _ or -, got 7',
+    );
+    expect(() => toSSE(of(), { eventIds: { streamId: 's', start: -1 } })).toThrow(
+      'Invalid input: options.eventIds.start must be a whole number >= 0, got -1',
+    );
+  });
+
+  it('should accept a start of 0 and a stream id of 128 characters', async () => {
+    const { a } = hiValues();
+    const id = 'x'.repeat(128);
+    await expect(readAll(toSSE(of(a), { eventIds: { streamId: id, start: 0 } }))).resolves.toBe(
+      withId(`${id}:0`, event(a)) + withId(`${id}:1`, DONE),
+    );
+  });
+
   it('should read back the ids it writes, and nothing else', () => {
     expect(parseEventId('s1:0')).toEqual({ streamId: 's1', sequence: 0 });
     expect(parseEventId('abc_D-9:42')).toEqual({ streamId: 'abc_D-9', sequence: 42 });
+    expect(parseEventId(`s1:${'9'.repeat(15)}`)).toEqual({ streamId: 's1', sequence: 999_999_999_999_999 });
+    // The last colon splits: an id without one is not read as a stream id and its digits.
+    expect(parseEventId('12')).toBeUndefined();
     for (const bad of ['', 's1', ':1', 's1:', 's1:01', 's1:-1', 's1:1.5', 's 1:1', 's1:1x', `s1:${'9'.repeat(16)}`]) {
       expect(parseEventId(bad)).toBeUndefined();
     }

@@ -149,6 +149,25 @@ describe('toSSE', () => {
     );
   });
 
+  it('should say "The stream failed" for an error without a message, and keep only a string or number code', async () => {
+    const bodyOf = (error: unknown): Promise<unknown> =>
+      readAll(toSSE(throwError(() => error))).then((text) => JSON.parse(text.slice('data: '.length)));
+    const failed = { message: 'The stream failed', type: 'server_error', code: null };
+    await expect(bodyOf(new Error(''))).resolves.toEqual({ error: failed });
+    await expect(bodyOf('')).resolves.toEqual({ error: failed });
+    await expect(bodyOf(42)).resolves.toEqual({ error: failed });
+    await expect(bodyOf(null)).resolves.toEqual({ error: failed });
+    await expect(bodyOf({ message: 7, type: 8, code: true, param: 9 })).resolves.toEqual({ error: failed });
+    await expect(bodyOf({ message: 'm', type: '', code: 429 })).resolves.toEqual({ error: { message: 'm', type: 'server_error', code: 429 } });
+  });
+
+  it('should redact the type, a string code and the param of the default error body', async () => {
+    const error = { message: 'm', type: 'sk-type123456', code: 'sk-code123456', param: 'sk-param123456' };
+    await expect(readAll(toSSE(throwError(() => error)))).resolves.toBe(
+      event({ error: { message: 'm', type: 'sk-***', code: 'sk-***', param: 'sk-***' } }),
+    );
+  });
+
   it('should never write a stack, a cause, headers or anything that looks like a key', async () => {
     const error = new HTTPStatusError({
       status: 401,
@@ -238,6 +257,8 @@ describe('toSSE', () => {
   it('should reject a keepAliveMs that is not a number >= 0', () => {
     expect(() => toSSE(of(a), { keepAliveMs: -1 })).toThrow(InvalidInputError);
     expect(() => toSSE(of(a), { keepAliveMs: Number.NaN })).toThrow('options.keepAliveMs must be a finite number of ms >= 0, got NaN');
+    expect(() => toSSE(of(a), { keepAliveMs: Number.POSITIVE_INFINITY })).toThrow('options.keepAliveMs must be a finite number of ms >= 0, got Infinity');
+    expect(() => toSSE(of(a), { keepAliveMs: -1 })).toThrow('options.keepAliveMs must be a finite number of ms >= 0, got -1');
   });
 
   it('should give back the same chunks through fromSSE (property)', async () => {
