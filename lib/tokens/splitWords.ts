@@ -47,8 +47,9 @@ const IN_NUMBER = 5;
 /**
  * Splits the commonest tails without the pattern: writes where each piece but the first starts
  * into `out.cuts`, how many it wrote into `out.count` and what the last piece is into `out.last`,
- * and returns the count, every piece but the last being final; or returns `NOT_WORDS`, having
- * written nothing, for any other text (or when `out.cuts` is shorter than `text`).
+ * and returns the count, every piece but the last being final; or returns `NOT_WORDS` (leaving
+ * `out.count` and `out.last` as they were) for any other text (or when `out.cuts` is shorter
+ * than `text`).
  *
  * The shape: ASCII words separated by spaces, each word lower-case letters after at most one
  * capital and maybe one of `, . ; : ! ?` right after it; numbers of ASCII digits between spaces;
