@@ -339,6 +339,8 @@ describe('ChatCompletionAccumulator', () => {
     });
 
     it('should keep an unknown field that comes with any set of the known ones, at every level', () => {
+      const without = (fields: object, left: string): Record<string, unknown> =>
+        Object.fromEntries(Object.entries(fields).filter(([key]) => key !== left));
       // Each level counts the known fields present to skip the loop over the keys when there is
       // nothing else: with one known field left out, the one unknown field must still be merged.
       const top: Record<string, unknown> = {
@@ -355,7 +357,7 @@ describe('ChatCompletionAccumulator', () => {
       for (const left of Object.keys(top)) {
         // The tier and fingerprint came before: this chunk brings nothing new but its unknown field.
         const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })], { service_tier: 'default', system_fingerprint: 'fp_a' }));
-        const rest = Object.fromEntries(Object.entries(top).filter(([key]) => key !== left));
+        const rest = without(top, left);
         acc.push({ ...rest, note: `without ${left}` } as unknown as ChatCompletionChunk);
         const snapshot = acc.snapshot() as unknown as Record<string, unknown>;
         expect([left, snapshot['note']]).toEqual([left, `without ${left}`]);
@@ -366,7 +368,7 @@ describe('ChatCompletionAccumulator', () => {
       expect(merge(chunk([{ index: null, delta: {}, flag: 'f' }])).snapshot().choices[0]).toMatchObject({ index: 0, flag: 'f' });
       const choice: Choice = { index: 0, delta: {}, finish_reason: null, logprobs: null, obfuscation: 'pad' };
       for (const left of Object.keys(choice)) {
-        const rest = Object.fromEntries(Object.entries(choice).filter(([key]) => key !== left));
+        const rest = without(choice, left);
         const snapshot = merge(chunk([{ ...rest, flag: `without ${left}` }])).snapshot();
         expect([left, snapshot.choices[0]]).toStrictEqual([
           left,
@@ -383,7 +385,7 @@ describe('ChatCompletionAccumulator', () => {
         obfuscation: 'pad',
       };
       for (const left of Object.keys(known)) {
-        const rest = Object.fromEntries(Object.entries(known).filter(([key]) => key !== left));
+        const rest = without(known, left);
         const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })]), chunk([delta({ ...rest, note: `without ${left}` })]));
         const content = left === 'content' ? 'a' : 'aa';
         expect([left, acc.snapshot().choices[0]?.message]).toStrictEqual([left, { role: 'assistant', content, refusal: null, note: `without ${left}` }]);
