@@ -858,6 +858,59 @@ describe('ChatCompletionAccumulator', () => {
     });
   });
 
+  describe('onToolCallPiece', () => {
+    it('should tell each appended arguments or input piece, with its choice and call, in order, and nothing else', () => {
+      const acc = new ChatCompletionAccumulator();
+      const told: Array<[number, number, string | undefined, string]> = [];
+      acc.onToolCallPiece((choice, call, piece) => told.push([choice.index, call.index, call.id, piece]));
+      acc.push(chunk([delta({ role: 'assistant', content: 'no call here' })]));
+      acc.push(chunk([delta({ tool_calls: [{ index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '' } }] })]));
+      acc.push(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: '{"a"' } }, { index: 1, id: 'call_b', type: 'custom', custom: { name: 'g', input: 'x' } }] })]));
+      acc.push(chunk([delta({ tool_calls: [{ index: 0, function: { name: 'f' } }] }), delta({ tool_calls: [{ index: 0, id: 'call_c', function: { arguments: '[1' } }] }, { index: 1 })]));
+      acc.push(chunk([delta({ tool_calls: [{ index: 1, custom: { input: 'yz' } }, { index: 0, function: { arguments: ':1}' } }] })]));
+      acc.push(chunk([delta({ function_call: { name: 'legacy', arguments: '{}' } })]));
+      expect(told).toEqual([
+        [0, 0, 'call_a', ''],
+        [0, 0, 'call_a', '{"a"'],
+        [0, 1, 'call_b', 'x'],
+        [1, 0, 'call_c', '[1'],
+        [0, 1, 'call_b', 'yz'],
+        [0, 0, 'call_a', ':1}'],
+      ]);
+      const calls = acc.snapshot().choices[0]?.message.tool_calls;
+      expect(json(calls)).toEqual([
+        { index: 0, id: 'call_a', type: 'function', function: { name: 'f', arguments: '{"a":1}' } },
+        { index: 1, id: 'call_b', type: 'custom', custom: { name: 'g', input: 'xyz' } },
+      ]);
+    });
+
+    it('should pass the states the merge keeps, the ones choiceState() reads', () => {
+      const acc = new ChatCompletionAccumulator();
+      const seen: unknown[] = [];
+      acc.onToolCallPiece((choice, call) => seen.push(choice, call));
+      acc.push(chunk([delta({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'f', arguments: '{' } }] })]));
+      const choice = acc.choiceState(0);
+      expect(seen).toEqual([choice, choice?.toolCalls?.find(0)]);
+      expect(seen[0]).toBe(choice);
+      expect(seen[1]).toBe(choice?.toolCalls?.find(0));
+    });
+
+    it('should stop telling once the listener is removed with undefined, and a new listener replaces the old', () => {
+      const acc = new ChatCompletionAccumulator();
+      const first: string[] = [];
+      const second: string[] = [];
+      acc.onToolCallPiece((_choice, _call, piece) => first.push(piece));
+      acc.push(chunk([delta({ tool_calls: [{ index: 0, id: 'call_a', function: { name: 'f', arguments: 'a' } }] })]));
+      acc.onToolCallPiece((_choice, _call, piece) => second.push(piece));
+      acc.push(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: 'b' } }] })]));
+      acc.onToolCallPiece(undefined);
+      acc.push(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: 'c' } }] })]));
+      expect(first).toEqual(['a']);
+      expect(second).toEqual(['b']);
+      expect(acc.snapshot().choices[0]?.message.tool_calls?.[0]?.function?.arguments).toBe('abc');
+    });
+  });
+
   describe('incomplete streams', () => {
     it('should throw IncompleteStreamError no-chunks without partial when nothing came', () => {
       const acc = new ChatCompletionAccumulator();
