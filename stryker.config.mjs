@@ -1,6 +1,6 @@
 // Mutation testing (on demand, not in CI): `npm run mutation` mutates the merge, the chat-protocol
 // code and the redaction, and runs only the specs that guard them. One folder at a time:
-// `MUTATION_TARGET=accumulation npm run mutation` (or `protocol`, `redact`). See docs/testing.md.
+// `MUTATION_TARGET=accumulation npm run mutation` (or `protocol`, `sse`, `redact`). See docs/testing.md.
 
 /** What each target mutates, and the specs that guard it (the only ones the runs load). */
 const targets = {
@@ -30,6 +30,14 @@ const targets = {
       'spec/testing/toSSEText.spec.ts',
     ],
   },
+  // The SSE layer alone (lib/sse), with the specs that assert how it parses. The protocol target
+  // also loads the writer's specs, whose round-trip properties run every parser mutant through
+  // about 20 s of relaying (the parser is only the checking end there): this target leaves them
+  // out, so a parser mutant costs a few seconds.
+  sse: {
+    mutate: ['lib/sse/**/*.ts'],
+    specs: ['spec/sse/**/*.spec.ts', 'spec/sources/fromSSE*.spec.ts', 'spec/protocol/chatChunks.spec.ts'],
+  },
   redact: {
     mutate: ['lib/redact.ts'],
     specs: ['spec/redact.spec.ts', 'spec/errors.spec.ts', 'spec/protocol/serverError.spec.ts'],
@@ -37,7 +45,8 @@ const targets = {
 };
 
 const name = process.env.MUTATION_TARGET ?? 'all';
-const chosen = name === 'all' ? Object.values(targets) : [targets[name]];
+// `all` is the three targets; `sse` is a part of `protocol`, run alone.
+const chosen = name === 'all' ? [targets.accumulation, targets.protocol, targets.redact] : [targets[name]];
 if (chosen.some((target) => target === undefined)) {
   throw new Error(`MUTATION_TARGET must be one of ${Object.keys(targets).join(', ')} or all, not ${name}`);
 }
