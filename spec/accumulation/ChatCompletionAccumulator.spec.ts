@@ -1191,6 +1191,48 @@ describe('ChatCompletionAccumulator', () => {
       }
     });
 
+    describe('long lists (lib/accumulation/views.ts)', () => {
+      /** A snapshot whose first choice has `n` logprobs entries. */
+      function withLogprobs(n: number): ChatCompletionSnapshot {
+        const acc = new ChatCompletionAccumulator();
+        for (let i = 0; i < n; i++) acc.push(chunk([delta({ content: 'x' }, { logprobs: { content: [{ token: `t${i}` }], refusal: null } })]));
+        return acc.snapshot();
+      }
+
+      it('should copy a list of up to 32 entries at once, as a plain data property, and show a longer one through a getter', () => {
+        for (const n of [1, 31, 32]) {
+          const descriptor = Object.getOwnPropertyDescriptor(withLogprobs(n).choices[0]?.logprobs, 'content');
+          expect(descriptor?.get).toBeUndefined();
+          expect(descriptor?.value).toHaveLength(n);
+        }
+        const long = Object.getOwnPropertyDescriptor(withLogprobs(33).choices[0]?.logprobs, 'content');
+        expect(long?.value).toBeUndefined();
+        expect(long?.get?.()).toHaveLength(33);
+        expect(long?.enumerable).toBe(true);
+      });
+
+      it('should let a reader assign, delete and redefine a long list like a plain property', () => {
+        const logprobs = withLogprobs(40).choices[0]?.logprobs as unknown as Record<string, unknown>;
+        logprobs['content'] = ['mine'];
+        expect(logprobs['content']).toEqual(['mine']);
+        expect(Object.getOwnPropertyDescriptor(logprobs, 'content')).toEqual({ value: ['mine'], writable: true, enumerable: true, configurable: true });
+        const other = withLogprobs(40).choices[0]?.logprobs as unknown as Record<string, unknown>;
+        expect(delete other['content']).toBe(true);
+        expect(Object.keys(other)).toEqual(['refusal']);
+      });
+
+      it('should let a reader replace or remove the console.log view of an object with a long list', () => {
+        const logprobs = withLogprobs(40).choices[0]?.logprobs as unknown as Record<symbol, unknown>;
+        expect(Object.getOwnPropertyDescriptor(logprobs, inspect.custom)?.enumerable).toBe(false);
+        logprobs[inspect.custom] = () => 'mine';
+        expect(inspect(logprobs)).toBe('mine');
+        expect(delete logprobs[inspect.custom]).toBe(true);
+        expect(inspect(logprobs, { depth: 0 })).toBe('{ content: [Getter/Setter], refusal: null }');
+        const short = withLogprobs(32).choices[0]?.logprobs;
+        expect(Object.getOwnPropertySymbols(short)).toEqual([]);
+      });
+    });
+
     it('should show long lists as plain values to JSON, spread, structuredClone and console.log', () => {
       const acc = new ChatCompletionAccumulator();
       for (let i = 0; i < 40; i++) acc.push(chunk([delta({ content: 'x' }, { logprobs: { content: [{ token: `t${i}` }], refusal: null } })]));
