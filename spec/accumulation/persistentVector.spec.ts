@@ -24,6 +24,23 @@ describe('PersistentVector', () => {
     expect(() => a.set(2, 0)).toThrow(RangeError);
     expect(() => a.set(-1, 0)).toThrow(RangeError);
     expect(() => a.set(0.5, 0)).toThrow(RangeError);
+    expect(() => a.set(2, 0)).toThrow('PersistentVector.set: index 2 outside 0..1');
+  });
+
+  it('should answer undefined outside 0 .. size - 1, also where the node has a slot there', () => {
+    // A full leaf of 32: index 32 and -1 fall on its slots 0 and 31 (the index masked to 5 bits).
+    const full = PersistentVector.of(Array.from({ length: 32 }, (_, i) => `v${i}`));
+    expect([full.get(31), full.get(32), full.get(-1), full.get(-32)]).toEqual(['v31', undefined, undefined, undefined]);
+    const taller = full.set(32, 'v32');
+    expect([taller.get(32), taller.get(33), taller.get(64), taller.get(-1)]).toEqual(['v32', undefined, undefined, undefined]);
+  });
+
+  it('should keep its depth when replacing: 100,000 replacements of one value cost one level each', () => {
+    // A vector that grew a level on every set (not only when full) would recurse 100,000 deep here.
+    let vector = PersistentVector.of([0, 1]);
+    for (let i = 0; i < 100_000; i++) vector = vector.set(i % 2, i);
+    expect(vector.toArray()).toEqual([99_998, 99_999]);
+    expect(vector.get(1)).toBe(99_999);
   });
 
   it('should behave as a copied array for any sequence of appends and replacements, keeping every version', () => {
