@@ -13,6 +13,7 @@ const targets = {
       'spec/accumulation/reference.spec.ts',
       'spec/accumulation/fixtures.spec.ts',
       'spec/accumulation/persistentVector.spec.ts',
+      'spec/accumulation/collect.spec.ts',
       'spec/operators/accumulate.spec.ts',
       'spec/operators/toChatCompletion.spec.ts',
       'spec/operators/toolCalls.spec.ts',
