@@ -730,6 +730,21 @@ describe('ChatCompletionAccumulator', () => {
       expect(acc.snapshot()).toBe(first);
     });
 
+    it('should take a null or empty role as no role, and show a role that comes alone in the next snapshot', () => {
+      const acc = merge(chunk([delta({ content: 'a' })]));
+      const first = acc.snapshot();
+      expect(first.choices[0]?.message).not.toHaveProperty('role');
+      acc.push(chunk([delta({ role: null, refusal: null, tool_calls: null, content: '' })]));
+      acc.push(chunk([delta({ role: '' })]));
+      expect(acc.snapshot()).toBe(first);
+      acc.push(chunk([delta({ role: 'assistant' })]));
+      const second = acc.snapshot();
+      expect(second).not.toBe(first);
+      expect(second.choices[0]?.message).toMatchObject({ role: 'assistant', content: 'a' });
+      acc.push(chunk([delta({ role: 'assistant' })]));
+      expect(acc.snapshot()).toBe(second);
+    });
+
     it('should throw an InvalidChunkError naming the field of a malformed chunk', () => {
       let thrown: unknown;
       try {
@@ -749,6 +764,19 @@ describe('ChatCompletionAccumulator', () => {
       expect(() => merge(null as unknown as ChatCompletionChunk)).toThrow(InvalidChunkError);
       expect(() => merge(null as unknown as ChatCompletionChunk)).toThrow('Invalid chat-completion chunk: chunk must be an object, got null');
       expect(() => merge(chunk({} as unknown as Choice[]))).toThrow(/chunk\.choices must be an array, got an object/);
+      // Each known delta field of the wrong type, alone and after a first chunk (the second choice: the path names it).
+      for (const [bad, message] of [
+        [{ refusal: 7 }, 'delta.refusal must be a string, got a number'],
+        [{ role: 1 }, 'delta.role must be a string, got a number'],
+        [{ role: {} }, 'delta.role must be a string, got an object'],
+        [{ tool_calls: { index: 0 } }, 'delta.tool_calls must be an array, got an object'],
+        [{ tool_calls: 'call' }, 'delta.tool_calls must be an array, got a string'],
+      ] as const) {
+        expect(() => merge(chunk([delta(bad)]))).toThrow(InvalidChunkError);
+        expect(() => merge(chunk([delta({ content: 'a' })]), chunk([delta({}), delta(bad, { index: 1 })]))).toThrow(
+          `Invalid chat-completion chunk: chunk.choices[1].${message}`,
+        );
+      }
       expect(() => merge(chunk([delta({ content: 5 })]))).toThrow(/chunk\.choices\[0\]\.delta\.content must be a string, got a number/);
       expect(() => merge(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: 1 } }] })]))).toThrow(
         /tool_calls\[0\]\.function\.arguments must be a string/,
