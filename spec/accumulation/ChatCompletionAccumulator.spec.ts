@@ -886,6 +886,25 @@ describe('ChatCompletionAccumulator', () => {
     });
   });
 
+  describe('toChatCompletion: parts that never came', () => {
+    it('should give a legacy function_call without a name the name "", and a tool call with no function part an empty function', () => {
+      const completion = merge(
+        chunk([delta({ function_call: { arguments: '{}' } })]),
+        chunk([delta({}), delta({ tool_calls: [{ index: 0, id: 'call_a', type: 'function' }] }, { index: 1 })]),
+        chunk([delta({}, { finish_reason: 'function_call' }), delta({}, { index: 1, finish_reason: 'tool_calls' })]),
+      ).toChatCompletion();
+      expect(completion.choices[0]?.message.function_call).toStrictEqual({ arguments: '{}', name: '' });
+      expect(completion.choices[1]?.message.tool_calls).toStrictEqual([{ id: 'call_a', type: 'function', function: { name: '', arguments: '' } }]);
+    });
+
+    it('should leave out tool_calls when the only tool-call delta was refused', () => {
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' })]));
+      expect(() => acc.push(chunk([delta({ tool_calls: [5] })]))).toThrow('chunk.choices[0].delta.tool_calls[0] must be an object, got a number');
+      acc.push(chunk([stop]));
+      expect(acc.toChatCompletion().choices[0]?.message).not.toHaveProperty('tool_calls');
+    });
+  });
+
   describe('onToolCallPiece', () => {
     it('should tell each appended arguments or input piece, with its choice and call, in order, and nothing else', () => {
       const acc = new ChatCompletionAccumulator();
@@ -950,8 +969,15 @@ describe('ChatCompletionAccumulator', () => {
         error = e;
       }
       expect(error).toBeInstanceOf(IncompleteStreamError);
-      expect(error).toMatchObject({ reason: 'no-chunks', name: 'IncompleteStreamError' });
+      expect(error).toMatchObject({ reason: 'no-chunks', name: 'IncompleteStreamError', message: 'The stream completed without a single chunk' });
       expect((error as IncompleteStreamError).partial).toBeUndefined();
+    });
+
+    it('should name every unfinished choice, in the plural when there are several', () => {
+      const acc = merge(chunk([delta({ content: 'a' }), delta({ content: 'b' }, { index: 1, finish_reason: 'stop' }), delta({ content: 'c' }, { index: 2 })]));
+      expect(() => acc.toChatCompletion()).toThrow(new IncompleteStreamError('The stream completed, but choices 0, 2 never got a finish_reason', { reason: 'unfinished-choice' }));
+      expect(() => acc.toChatCompletion()).toThrow(/^The stream completed, but choices 0, 2 never got a finish_reason$/);
+      expect(acc.toChatCompletion(true).incomplete).toEqual({ reason: 'unfinished-choice', choices: [0, 2] });
     });
 
     it('should throw IncompleteStreamError unfinished-choice with partial when a choice has no finish_reason', () => {
