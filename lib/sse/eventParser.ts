@@ -103,7 +103,8 @@ export class SSEEventParser {
       }
       if (sink.closed) return;
     }
-    if (position < length) this.lineParts.push(position === 0 ? text : text.slice(position));
+    // slice(0) is the string itself (no copy).
+    if (position < length) this.lineParts.push(text.slice(position));
   }
 
   /**
@@ -134,11 +135,12 @@ export class SSEEventParser {
     if (first === COLON) return; // a comment
     // The common line, `data:` or `data: `, read without slicing out its field name.
     if (first === LOWER_D && end - start >= 5 && text.charCodeAt(start + 4) === COLON && text.startsWith('data', start)) {
-      const value = start + (text.charCodeAt(start + 5) === SPACE && start + 5 < end ? 6 : 5);
+      // The character at `end` is the line end (or past the text), never a space.
+      const value = start + (text.charCodeAt(start + 5) === SPACE ? 6 : 5);
       this.addData(text.slice(value, end));
       return;
     }
-    this.processField(start === 0 && end === text.length ? text : text.slice(start, end));
+    this.processField(text.slice(start, end));
   }
 
   /** Any other line: a field name, a colon and a value, or a field name alone. */

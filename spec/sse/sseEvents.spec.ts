@@ -242,6 +242,29 @@ describe('sseEvents', () => {
     ]);
   });
 
+  it('should take the value of any field after its colon, less one leading space only', () => {
+    const text = 'event:add\nid:7\nretry:20\ndata: x\n\nevent:  two\nid:  8\ndata: y\n\n';
+    expect(parse([text])).toEqual([{ event: 'add', data: 'x', id: '7', retry: 20 }, { event: ' two', data: 'y', id: ' 8' }]);
+  });
+
+  it('should skip one LF after a CR that ended a piece, and only that one', () => {
+    // 'data: a' CR | LF (the same line end) | LF (the blank line that dispatches a) 'data: b' …
+    expect(parse(['data: a\r', '\n', '\ndata: b\n\n'])).toEqual([message('a'), message('b')]);
+    expect(parse(['data: a\r', '\ndata: b\n', '\n', '\ndata: c\n\n'])).toEqual([message('a\nb'), message('c')]);
+    expect(parse(['data: a\r', '\r', '\ndata: b\n\n'])).toEqual([message('a'), message('b')]);
+  });
+
+  it('should join the pieces of an unterminated last line as they came, for the [DONE] rule', () => {
+    expect(parse(['data: 1\n\ndata: [DO', 'NE]'])).toEqual([message('1'), message('[DONE]')]);
+    expect(parse(['data: 1\n\nda', 'ta: [D', 'ONE]'])).toEqual([message('1'), message('[DONE]')]);
+  });
+
+  it('should read a data line only by its own characters, not those around it', () => {
+    // The fast path for `data:` looks at fixed offsets from the line's start.
+    expect(parse(['x:yz\ndatax\ndata: real\n\n'])).toEqual([message('real')]);
+    expect(parse(['id:datax\ndata\ndata: real\n\n'])).toEqual([message('\nreal', { id: 'datax' })]);
+  });
+
   it('should not dispatch a block without data, but keep its id and drop its event type', () => {
     expect(parse(['id: 3\nevent: ping\nretry: 10\n\n\n\ndata: x\n\n'])).toEqual([message('x', { id: '3' })]);
   });
