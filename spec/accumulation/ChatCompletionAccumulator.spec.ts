@@ -518,7 +518,40 @@ describe('ChatCompletionAccumulator', () => {
         expect(() => merge(chunk([call(0, { function: { name: 'f' } })]), chunk([call(0, { custom: { input: 'x' } })]))).toThrow(InvalidChunkError);
         expect(() => merge(chunk([call(0, { custom: { input: 7 } })]))).toThrow(/tool_calls\[0\]\.custom\.input must be a string, got a number/);
         expect(() => merge(chunk([call(0, { custom: 'x' })]))).toThrow(/tool_calls\[0\]\.custom must be an object, got a string/);
+        expect(() => merge(chunk([call(0, { custom: { name: 5 } })]))).toThrow('Invalid chat-completion chunk: chunk.choices[0].delta.tool_calls[0].custom.name must be a string, got a number');
+        // In either order within one delta, and across deltas.
+        for (const both of [
+          [chunk([call(0, { custom: { name: 'g', input: '' }, type: 'function' })])],
+          [chunk([call(0, { type: 'function', custom: { name: 'g', input: '' } })])],
+          [chunk([call(0, { id: 'call_g', custom: { name: 'g' } })]), chunk([call(0, { type: 'function' })])],
+          [chunk([call(0, { id: 'call_g', type: 'function' })]), chunk([call(0, { custom: { input: 'x' } })])],
+        ]) {
+          expect(() => merge(...both)).toThrow(/tool_calls\[0\] must be a function call or a custom call, not both/);
+        }
       });
+    });
+
+    it('should take a null in a tool-call delta as nothing came: id, type, function, custom and their parts', () => {
+      const call = (index: number, fields: Record<string, unknown>) => delta({ tool_calls: [{ index, ...fields }] });
+      const completion = merge(
+        chunk([call(0, { id: 'call_f', type: 'function', function: { name: 'f', arguments: '{' } })]),
+        chunk([call(0, { id: null, type: null, custom: null, function: { name: null, arguments: null } })]),
+        chunk([call(0, { function: null }), call(1, { id: 'call_g', type: 'custom', custom: { name: 'g', input: 'a' } })]),
+        chunk([call(1, { id: null, function: null, custom: { name: null, input: null } })]),
+        chunk([call(0, { function: { arguments: '}' } }), call(1, { custom: { input: 'b' } })]),
+        chunk([delta({}, { finish_reason: 'tool_calls' })]),
+      ).toChatCompletion();
+      expect(completion.choices[0]?.message.tool_calls).toStrictEqual([
+        { id: 'call_f', type: 'function', function: { name: 'f', arguments: '{}' } },
+        { id: 'call_g', type: 'custom', custom: { name: 'g', input: 'ab' } },
+      ]);
+    });
+
+    it('should start no call for an id that is refused', () => {
+      const call = (index: number, fields: Record<string, unknown>) => delta({ tool_calls: [{ index, ...fields }] });
+      const acc = merge(chunk([call(0, { id: 'call_f', type: 'function', function: { name: 'f', arguments: '{' } })]));
+      expect(() => acc.push(chunk([call(0, { id: 5, function: { arguments: 'x' } })]))).toThrow('chunk.choices[0].delta.tool_calls[0].id must be a string, got a number');
+      expect(acc.snapshot().choices[0]?.message.tool_calls?.map((c) => c.id)).toEqual(['call_f']);
     });
 
     it('should merge tool calls by index: id, type and name when present, arguments concatenated', () => {
