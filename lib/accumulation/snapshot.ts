@@ -104,7 +104,9 @@ function buildMessage(choice: ChoiceState): ChatCompletionSnapshotMessage {
     message['audio'] = audio;
   }
   const calls = choice.toolCalls;
-  if (calls !== undefined) {
+  // The list is made before its first delta is checked: a refused first delta leaves it empty,
+  // and `tool_calls` appears only once a call came (as in finalise.ts).
+  if (calls !== undefined && calls.items.length > 0) {
     if (choice.dirtyToolCalls.length > 0 || calls.reordered || choice.toolCallView === undefined) {
       let vector = choice.toolCallVector;
       if (calls.reordered) {

@@ -1239,6 +1239,65 @@ describe('ChatCompletionAccumulator', () => {
       expect(fourth.choices).toBe(third.choices);
     });
 
+    it('should share the message, the logprobs and each unchanged tool call of a choice that changed elsewhere', () => {
+      const lp = (token: string) => ({ logprobs: { content: [{ token, logprob: 0, bytes: null, top_logprobs: [] }], refusal: null } });
+      const acc = merge(chunk([delta({ role: 'assistant', content: 'a' }, lp('a'))]));
+      const first = acc.snapshot();
+      acc.push(chunk([delta({}, { finish_reason: 'stop' })])); // the choice changed, not its message nor logprobs
+      const second = acc.snapshot();
+      expect(second.choices[0]).not.toBe(first.choices[0]);
+      expect(second.choices[0]?.message).toBe(first.choices[0]?.message);
+      expect(second.choices[0]?.logprobs).toBe(first.choices[0]?.logprobs);
+      acc.push(chunk([delta({ content: 'b' })])); // the message changed, not the logprobs
+      const third = acc.snapshot();
+      expect(third.choices[0]?.message).not.toBe(second.choices[0]?.message);
+      expect(third.choices[0]?.logprobs).toBe(first.choices[0]?.logprobs);
+      acc.push(chunk([delta({}, lp('b'))])); // the logprobs changed, not the message
+      const fourth = acc.snapshot();
+      expect(fourth.choices[0]?.message).toBe(third.choices[0]?.message);
+      expect(fourth.choices[0]?.logprobs?.content?.map((t) => t.token)).toEqual(['a', 'b']);
+    });
+
+    it('should share unchanged tool calls, also after calls came out of index order', () => {
+      const call = (index: number, fields: Record<string, unknown>) => delta({ tool_calls: [{ index, ...fields }] });
+      const acc = merge(chunk([call(2, { id: 'c2', function: { name: 'f', arguments: '' } })]), chunk([call(0, { id: 'c0', function: { name: 'g', arguments: '' } })]));
+      const first = acc.snapshot();
+      expect(first.choices[0]?.message.tool_calls?.map((c) => c.id)).toEqual(['c0', 'c2']);
+      for (const [i, piece] of ['1', '2', '3'].entries()) {
+        const before = acc.snapshot();
+        acc.push(chunk([call(2, { function: { arguments: piece } })]));
+        const after = acc.snapshot();
+        expect([i, after.choices[0]?.message.tool_calls?.[0]]).toEqual([i, before.choices[0]?.message.tool_calls?.[0]]);
+        expect(after.choices[0]?.message.tool_calls?.[0]).toBe(first.choices[0]?.message.tool_calls?.[0]);
+        expect(after.choices[0]?.message.tool_calls?.[1]).not.toBe(before.choices[0]?.message.tool_calls?.[1]);
+      }
+      expect(acc.snapshot().choices[0]?.message.tool_calls?.[1]?.function?.arguments).toBe('123');
+    });
+
+    it('should share the choices list through a chunk that changes no choice, also after choices came out of index order', () => {
+      const acc = merge(chunk([delta({ content: 'b' }, { index: 1 })]), chunk([delta({ content: 'a' })]));
+      const first = acc.snapshot();
+      expect(first.choices.map((c) => c.message.content)).toEqual(['a', 'b']);
+      acc.push(chunk([], { usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } }));
+      const second = acc.snapshot();
+      expect(second).not.toBe(first);
+      expect(second.choices).toBe(first.choices);
+      acc.push(chunk([delta({ content: 'c' }, { index: 1 })]));
+      const third = acc.snapshot();
+      expect(third.choices[0]).toBe(first.choices[0]);
+      acc.push(chunk([], { system_fingerprint: 'fp' }));
+      expect(acc.snapshot().choices).toBe(third.choices);
+    });
+
+    it("should show a tool call's unknown fields, and no tool_calls after a refused tool-call delta", () => {
+      const acc = merge(chunk([delta({ tool_calls: [{ index: 0, id: 'c0', extra: { a: 1 }, function: { name: 'f', arguments: '', more: true } }] })]));
+      expect(json(acc.snapshot().choices[0]?.message.tool_calls)).toEqual([{ index: 0, id: 'c0', extra: { a: 1 }, function: { name: 'f', arguments: '', more: true } }]);
+      const refused = merge(chunk([delta({ role: 'assistant', content: 'a' })]));
+      expect(() => refused.push(chunk([delta({ tool_calls: [5] })]))).toThrow(InvalidChunkError);
+      refused.push(chunk([delta({ content: 'b' })]));
+      expect(refused.snapshot().choices[0]?.message).toStrictEqual({ role: 'assistant', content: 'ab', refusal: null });
+    });
+
     it('should never change an earlier snapshot, also for long logprobs and many tool calls', () => {
       const acc = new ChatCompletionAccumulator();
       const snapshots: ChatCompletionSnapshot[] = [];
