@@ -1274,6 +1274,20 @@ describe('ChatCompletionAccumulator', () => {
       expect(acc.snapshot().choices[0]?.message.tool_calls?.[1]?.function?.arguments).toBe('123');
     });
 
+    it('should share the earlier tool calls and choices when a new one comes after them, in index order', () => {
+      const call = (index: number, fields: Record<string, unknown>) => delta({ tool_calls: [{ index, ...fields }] });
+      const acc = merge(chunk([call(0, { id: 'c0', function: { name: 'f', arguments: '{}' } })]));
+      const first = acc.snapshot();
+      acc.push(chunk([call(1, { id: 'c1', function: { name: 'g', arguments: '' } })]));
+      const second = acc.snapshot();
+      expect(second.choices[0]?.message.tool_calls?.map((c) => c.id)).toEqual(['c0', 'c1']);
+      expect(second.choices[0]?.message.tool_calls?.[0]).toBe(first.choices[0]?.message.tool_calls?.[0]);
+      acc.push(chunk([delta({ content: 'b' }, { index: 1 })]));
+      const third = acc.snapshot();
+      expect(third.choices[0]).toBe(second.choices[0]);
+      expect(third.choices.map((c) => c.index)).toEqual([0, 1]);
+    });
+
     it('should share the choices list through a chunk that changes no choice, also after choices came out of index order', () => {
       const acc = merge(chunk([delta({ content: 'b' }, { index: 1 })]), chunk([delta({ content: 'a' })]));
       const first = acc.snapshot();
