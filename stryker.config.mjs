@@ -57,6 +57,9 @@ if (chosen.some((target) => target === undefined)) {
 // came all come in 10 runs (with a random seed they sometimes did not, and the initial run failed).
 process.env.REFERENCE_RUNS ??= '10';
 process.env.REFERENCE_SEED ??= '1';
+// The writer's relay-and-parse-back property (spec/http/eventIds.spec.ts) runs 40 long answers,
+// about 15 s for every writer mutant it covers: 10 in mutation runs.
+process.env.WRITER_RUNS ??= '10';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
